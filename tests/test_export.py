@@ -12,7 +12,7 @@ from estimator_cnn import data
 from estimator_cnn import driver
 from estimator_cnn import model_dir as model_dir_lib
 from estimator_cnn import serving
-from tests.test_run import TINY, run_in_process, snapshot
+from tests.test_run import run_in_process, snapshot
 
 # Loads the SavedModel with TensorFlow alone and saves its outputs for the images given.
 RELOAD_SCRIPT = """
@@ -30,17 +30,10 @@ print(json.dumps({"input": [input_spec.name, input_spec.shape.as_list(), input_s
 
 
 @pytest.fixture(scope="module")
-def model_dir(fixture_data, tmp_path_factory):
-  path = str(tmp_path_factory.mktemp("model"))
-  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={path}", *TINY,
-                        "--steps=5") == 0
-  return path
-
-
-@pytest.fixture(scope="module")
-def export_dir(model_dir, tmp_path_factory):
+def export_dir(tiny_model_dir, tmp_path_factory):
   path = str(tmp_path_factory.mktemp("exports") / "saved_model")
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=export", f"--export_dir={path}") == 0
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
+                        f"--export_dir={path}") == 0
   return path
 
 
@@ -63,20 +56,21 @@ def test_export_writes_a_saved_model_at_export_dir(export_dir):
 
 
 def test_saved_model_predicts_like_the_estimator_in_a_fresh_process(
-    fixture_data, model_dir, export_dir, tmp_path):
+    fixture_data, tiny_model_dir, export_dir, tmp_path):
   images = data.load_fashion_mnist(fixture_data).test_images[:50]
   outputs, info = reload_in_fresh_process(export_dir, images, tmp_path)
   assert info == {"input": ["x", [None, 28, 28], "float32"], "estimator_cnn_imported": False}
-  estimator = driver.make_estimator(model_dir, model_dir_lib.load_params(model_dir), seed=1)
+  estimator = driver.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
+                                    seed=1)
   predictions = list(estimator.predict(driver.eval_input_fn(images)))
   expected = np.array([p["probabilities"] for p in predictions])
   np.testing.assert_allclose(outputs["probabilities"], expected, atol=1e-5, rtol=0)
   np.testing.assert_array_equal(outputs["classes"], [p["classes"] for p in predictions])
 
 
-def test_existing_saved_model_is_kept_without_overwrite(model_dir, export_dir, capsys):
+def test_existing_saved_model_is_kept_without_overwrite(tiny_model_dir, export_dir, capsys):
   before = snapshot(export_dir)
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=export",
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
                         f"--export_dir={export_dir}") == 1
   err = capsys.readouterr().err
   assert "already holds a SavedModel: pass --overwrite" in err and len(err.splitlines()) == 1
@@ -84,12 +78,12 @@ def test_existing_saved_model_is_kept_without_overwrite(model_dir, export_dir, c
   assert os.listdir(os.path.dirname(export_dir)) == [os.path.basename(export_dir)]
 
 
-def test_overwrite_replaces_the_saved_model(model_dir, tmp_path, capsys):
+def test_overwrite_replaces_the_saved_model(tiny_model_dir, tmp_path, capsys):
   target = tmp_path / "saved_model"
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=export",
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
                         f"--export_dir={target}") == 0
   (target / "stale_file").write_text("from the previous export")
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=export", f"--export_dir={target}",
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export", f"--export_dir={target}",
                         "--overwrite") == 0
   assert f"SavedModel: {target}" in capsys.readouterr().out
   assert serving.holds_saved_model(target) and not (target / "stale_file").exists()
@@ -118,14 +112,14 @@ def test_failed_export_keeps_the_previous_saved_model(export_dir):
     (lambda path: (path.mkdir(), (path / "notes.txt").write_text("keep me")), ["--overwrite"],
      "holds files that are not a SavedModel"),
 ])
-def test_bad_export_dir_is_refused_untouched(model_dir, tmp_path, capsys, setup, extra_flags,
+def test_bad_export_dir_is_refused_untouched(tiny_model_dir, tmp_path, capsys, setup, extra_flags,
                                              message):
   target = tmp_path / "target"
   export_flags = [f"--export_dir={target}"] if setup else []
   if setup:
     setup(target)
   before = snapshot(tmp_path)
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=export", *export_flags,
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export", *export_flags,
                         *extra_flags) == 1
   err = capsys.readouterr().err
   assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1

@@ -11,7 +11,7 @@ v1 = tf.compat.v1
 BATCH = 4
 
 
-def _build(mode, params=None):
+def build_graph(mode, params=None):
   """Builds model_fn on placeholders in a fresh graph; returns (graph, spec, images, labels)."""
   graph = tf.Graph()
   with graph.as_default():
@@ -31,12 +31,12 @@ def _trainable_parameters(graph):
 
 @pytest.mark.parametrize("conv_blocks,expected", [(3, 1_447_946), (2, 3_274_634)])
 def test_trainable_parameter_count(conv_blocks, expected):
-  graph, _, _, _ = _build(tf_estimator.ModeKeys.PREDICT, {"conv_blocks": conv_blocks})
+  graph, _, _, _ = build_graph(tf_estimator.ModeKeys.PREDICT, {"conv_blocks": conv_blocks})
   assert _trainable_parameters(graph) == expected
 
 
 def test_predict_mode_outputs_classes_and_probabilities():
-  graph, spec, images, _ = _build(tf_estimator.ModeKeys.PREDICT)
+  graph, spec, images, _ = build_graph(tf_estimator.ModeKeys.PREDICT)
   assert spec.loss is None and spec.train_op is None
   assert set(spec.export_outputs) == {"serving_default"}
   with graph.as_default(), v1.Session() as session:
@@ -49,7 +49,7 @@ def test_predict_mode_outputs_classes_and_probabilities():
 
 
 def test_eval_mode_reports_accuracy_and_loss():
-  graph, spec, images, labels = _build(tf_estimator.ModeKeys.EVAL)
+  graph, spec, images, labels = build_graph(tf_estimator.ModeKeys.EVAL)
   assert set(spec.eval_metric_ops) == {"accuracy"} and spec.train_op is None
   value, update = spec.eval_metric_ops["accuracy"]
   with graph.as_default(), v1.Session() as session:
@@ -64,7 +64,7 @@ def test_eval_mode_reports_accuracy_and_loss():
 @pytest.mark.parametrize("optimizer,slot", [("adam", "conv1/kernel/Adam"),
                                             ("gradient_descent", None)])
 def test_train_mode_updates_weights_and_global_step(optimizer, slot):
-  graph, spec, images, labels = _build(tf_estimator.ModeKeys.TRAIN, {"optimizer": optimizer})
+  graph, spec, images, labels = build_graph(tf_estimator.ModeKeys.TRAIN, {"optimizer": optimizer})
   with graph.as_default():
     variables = {v.op.name: v for v in v1.global_variables()}
     kernel = variables["conv1/kernel"]
@@ -81,7 +81,7 @@ def test_train_mode_updates_weights_and_global_step(optimizer, slot):
 
 def test_dropout_layers_follow_params():
   def dropout_ops(params):
-    graph, _, _, _ = _build(tf_estimator.ModeKeys.TRAIN, params)
+    graph, _, _, _ = build_graph(tf_estimator.ModeKeys.TRAIN, params)
     return sorted({op.name.split("/")[0] for op in graph.get_operations()
                    if op.name.startswith("dropout")})
 

@@ -11,18 +11,10 @@ from estimator_cnn import data
 from estimator_cnn import driver
 from estimator_cnn import model_dir as model_dir_lib
 from estimator_cnn import user_images
-from tests.test_run import TINY, run_in_process
+from tests.test_run import run_in_process
 
 LUMINANCE = np.array([0.299, 0.587, 0.114])
 TINT = np.array([0.1, 0.2, 0.6])  # A garment dyed blue on white: 1 - g * (1 - TINT) per channel.
-
-
-@pytest.fixture(scope="module")
-def model_dir(fixture_data, tmp_path_factory):
-  path = str(tmp_path_factory.mktemp("model"))
-  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={path}", *TINY,
-                        "--steps=10") == 0
-  return path
 
 
 @pytest.fixture(scope="module")
@@ -92,14 +84,14 @@ def test_npy_files_hold_one_image_or_a_batch(tmp_path):
   assert images[0].min() == 1 and images[4].max() == 0
 
 
-def test_predict_png_jpeg_and_npy_files(model_dir, test_images, tmp_path, capsys):
+def test_predict_png_jpeg_and_npy_files(tiny_model_dir, test_images, tmp_path, capsys):
   photo = light_colour_photo(test_images[0])
   png, jpeg, npy = (str(tmp_path / name) for name in ("photo.png", "photo.jpg", "batch.npy"))
   mpl_image.imsave(png, photo)
   mpl_image.imsave(jpeg, (photo * 255).round().astype(np.uint8), pil_kwargs={"quality": 95})
   np.save(npy, (test_images[:3] * 255).round().astype(np.uint8))
   output = str(tmp_path / "preds.json")
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=predict",
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=predict",
                         f"--images={png},{jpeg},{npy}", f"--output={output}") == 0
   lines = capsys.readouterr().out.strip().splitlines()
   names = [png, jpeg, *(f"{npy}[{i}]" for i in range(3))]
@@ -110,7 +102,8 @@ def test_predict_png_jpeg_and_npy_files(model_dir, test_images, tmp_path, capsys
   assert [p["image"] for p in predictions] == names
   assert [p["inverted"] for p in predictions] == [True, True, False, False, False]
 
-  estimator = driver.make_estimator(model_dir, model_dir_lib.load_params(model_dir), seed=1)
+  estimator = driver.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
+                                    seed=1)
   expected = driver.predict_probabilities(estimator, test_images[:3])
   for prediction, probabilities, line in zip(predictions[2:], expected, lines[2:]):
     top3 = np.argsort(probabilities)[::-1][:3]
@@ -140,13 +133,13 @@ def _write_text(path, text):
     ("hot.npy", lambda path: np.save(path, np.full((28, 28), 300.0)), "pixel values outside"),
     ("picture.gif", lambda path: _write_text(path, "GIF89a"), "unsupported extension"),
 ])
-def test_bad_files_are_refused_in_one_line(model_dir, tmp_path, capsys, name, write, message):
+def test_bad_files_are_refused_in_one_line(tiny_model_dir, tmp_path, capsys, name, write, message):
   good, bad = str(tmp_path / "good.npy"), str(tmp_path / name)
   np.save(good, np.zeros((28, 28)))
   if write:
     write(bad)
   output = tmp_path / "preds.json"
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=predict", f"--images={good},{bad}",
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=predict", f"--images={good},{bad}",
                         f"--output={output}") == 1
   captured = capsys.readouterr()
   assert captured.out == "" and captured.err.startswith(f"error: {bad} ")
@@ -154,10 +147,10 @@ def test_bad_files_are_refused_in_one_line(model_dir, tmp_path, capsys, name, wr
   assert not output.exists()
 
 
-def test_output_in_a_missing_folder_is_refused_before_predicting(model_dir, tmp_path, capsys):
+def test_output_in_a_missing_folder_is_refused_before_predicting(tiny_model_dir, tmp_path, capsys):
   good = str(tmp_path / "good.npy")
   np.save(good, np.zeros((28, 28)))
-  assert run_in_process(f"--model_dir={model_dir}", "--mode=predict", f"--images={good}",
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=predict", f"--images={good}",
                         f"--output={tmp_path / 'missing' / 'preds.json'}") == 1
   captured = capsys.readouterr()
   assert captured.out == "" and "does not exist or is not writable" in captured.err

@@ -17,6 +17,7 @@ from estimator_cnn.compat import tf
 from estimator_cnn.errors import UserError
 from flags import core as flags_core
 from tests import idx_fixtures
+from tests.test_model import build_graph
 from tests.test_run import run_in_process
 
 v1 = tf.compat.v1
@@ -73,21 +74,9 @@ def test_each_preset_trains_evaluates_and_predicts(preset, tmp_path):
     assert scopes == {preset}
 
 
-def _build(mode):
-  """bn_cnn's model_fn in a fresh graph; returns (graph, spec, images, labels)."""
-  graph = tf.Graph()
-  with graph.as_default():
-    v1.train.get_or_create_global_step()
-    images = v1.placeholder(tf.float32, [None, 28, 28])
-    labels = v1.placeholder(tf.int32, [None])
-    spec = model.model_fn({model.FEATURE_KEY: images},
-                          None if mode == ModeKeys.PREDICT else labels, mode, {"preset": "bn_cnn"})
-  return graph, spec, images, labels
-
-
 @pytest.mark.parametrize("mode", [ModeKeys.TRAIN, ModeKeys.EVAL])
 def test_batch_norm_updates_moving_statistics_in_train_only(mode):
-  graph, spec, images, labels = _build(mode)
+  graph, spec, images, labels = build_graph(mode, {"preset": "bn_cnn"})
   feed = {images: np.random.RandomState(0).rand(8, 28, 28), labels: np.arange(8) % 10}
   with graph.as_default(), v1.Session() as session:
     session.run([v1.global_variables_initializer(), v1.local_variables_initializer()])
@@ -102,7 +91,7 @@ def test_batch_norm_updates_moving_statistics_in_train_only(mode):
 
 
 def test_batch_norm_predicts_each_image_with_moving_statistics():
-  graph, spec, images, _ = _build(ModeKeys.PREDICT)
+  graph, spec, images, _ = build_graph(ModeKeys.PREDICT, {"preset": "bn_cnn"})
   batch = np.random.RandomState(1).rand(6, 28, 28)
   with graph.as_default(), v1.Session() as session:
     session.run(v1.global_variables_initializer())
