@@ -5,11 +5,13 @@
   python -m estimator_cnn.benchmark --rounds=1 --steps=50 --warmup_steps=10 --tta_rounds=0
   python -m estimator_cnn.benchmark --systems=ours_fp32,ours_fast --tta_systems=ours_fast
 
-Systems (--systems; default all but tf_estimator_bf16):
+Systems (--systems; default all but tf_estimator_bf16 and ours_tf215):
   ours_fp32          this package's runtime, TF 2.21 (current stack), float32
   ours_bf16          the same with --dtype=bfloat16 (bf16 compute, float32 variables)
   tf_estimator       the real tf.estimator, TF 2.15 (legacy stack), the same model_fn
   tf_estimator_bf16  the same with --dtype=bfloat16
+  ours_tf215         this package's runtime on TF 2.15 (legacy stack), float32: beside
+                     tf_estimator, the runtime's own cost with TensorFlow's kernels equal
   keras_fp32         Keras 3 model.fit of the same architecture, TF 2.21, float32
   keras_bf16         the same with the mixed_bfloat16 policy
   ours_fast          this package's runtime with run.py --recipe=fast (its batch size)
@@ -85,6 +87,7 @@ class System(typing.NamedTuple):
   dtype: typing.Optional[str]  # None: the recipe's.
   recipe: typing.Optional[str]
   label: str
+  env: typing.Optional[typing.Dict[str, str]] = None  # Set in its worker's environment.
 
 
 SYSTEMS = {
@@ -96,6 +99,8 @@ SYSTEMS = {
                            "real tf.estimator, TF 2.15, float32"),
     "tf_estimator_bf16": System(stacks.LEGACY, "estimator", BFLOAT16, None,
                                 "real tf.estimator, TF 2.15, --dtype=bfloat16"),
+    "ours_tf215": System(stacks.LEGACY, "estimator", FLOAT32, None,
+                         "our runtime, TF 2.15, float32", env={stacks.RUNTIME_ENV: "ours"}),
     "keras_fp32": System(stacks.CURRENT, "keras", FLOAT32, None,
                          "Keras 3 model.fit, TF 2.21, float32"),
     "keras_bf16": System(stacks.CURRENT, "keras", BFLOAT16, None,
@@ -103,7 +108,7 @@ SYSTEMS = {
     "ours_fast": System(stacks.CURRENT, "estimator", None, "fast",
                         "our runtime, TF 2.21, --recipe=fast"),
 }
-DEFAULT_SYSTEMS = [name for name in SYSTEMS if name != "tf_estimator_bf16"]
+DEFAULT_SYSTEMS = [name for name in SYSTEMS if name not in ("tf_estimator_bf16", "ours_tf215")]
 
 
 def define_flags(flag_values=flags.FLAGS):
@@ -446,14 +451,14 @@ def check_systems(names, flag="systems"):
   return list(names)
 
 
-def run_in_subprocess(python, spec):
-  """Runs `spec` in a fresh `python -m estimator_cnn.benchmark --worker`; returns
-  (result or None, launch time, error text or None)."""
+def run_in_subprocess(python, spec, env=None):
+  """Runs `spec` in a fresh `python -m estimator_cnn.benchmark --worker`, `env` added to its
+  environment; returns (result or None, launch time, error text or None)."""
   command = [python, "-m", "estimator_cnn.benchmark", f"--worker={json.dumps(spec)}"]
   # Keras 3 must not see TF_USE_LEGACY_KERAS; stacks.subprocess_env removes it.
   launched = time.time()
   try:
-    result = subprocess.run(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(),
+    result = subprocess.run(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(env),
                             capture_output=True, text=True, timeout=WORKER_TIMEOUT_SECS,
                             check=False)
   except subprocess.TimeoutExpired:
@@ -603,7 +608,8 @@ def run_benchmark(flag_values):
   order = schedule(measured, flag_values.rounds)
   for round_index, name in order:
     result, _, error = run_in_subprocess(pythons[SYSTEMS[name].stack],
-                                         _worker_spec(flag_values, "throughput", name, machine))
+                                         _worker_spec(flag_values, "throughput", name, machine),
+                                         SYSTEMS[name].env)
     label = f"round {round_index + 1}/{flag_values.rounds} {name:17s}"
     if error:
       failures.append(f"{name} throughput: {error}")
@@ -629,7 +635,8 @@ def run_benchmark(flag_values):
   tta_runs = {name: [] for name in tta_measured}
   for round_index, name in schedule(tta_measured, flag_values.tta_rounds):
     spec = _worker_spec(flag_values, "time_to_accuracy", name, machine)
-    result, launched, error = run_in_subprocess(pythons[SYSTEMS[name].stack], spec)
+    result, launched, error = run_in_subprocess(pythons[SYSTEMS[name].stack], spec,
+                                                SYSTEMS[name].env)
     label = f"time to {flag_values.target:.0%} {round_index + 1}/{flag_values.tta_rounds} {name:17s}"
     if error:
       failures.append(f"{name} time to accuracy: {error}")

@@ -16,11 +16,10 @@ import sys
 import tempfile
 
 from estimator_cnn.errors import UserError
+from estimator_cnn.stacks import RUNTIME_ENV
 
 _TF_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-intel",
                      "tensorflow-macos", "tf-nightly")
-# Set to "ours" to use this package's runtime even where tf.estimator exists.
-RUNTIME_ENV = "ESTIMATOR_CNN_RUNTIME"
 
 
 def _installed_version(distributions):

@@ -15,8 +15,10 @@ STACKS = (CURRENT, LEGACY)
 ENV_VARS = {CURRENT: "ESTIMATOR_CNN_CURRENT_PYTHON", LEGACY: "ESTIMATOR_CNN_LEGACY_PYTHON"}
 VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy"}
 _MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy"}
+# Set to "ours" to use this package's runtime even where tf.estimator exists (read by compat).
+RUNTIME_ENV = "ESTIMATOR_CNN_RUNTIME"
 # Variables that would change how estimator_cnn picks TensorFlow, Keras and tf.estimator.
-CLEARED_ENV_VARS = ("TF_USE_LEGACY_KERAS", "ESTIMATOR_CNN_RUNTIME", "PYTHONPATH")
+CLEARED_ENV_VARS = ("TF_USE_LEGACY_KERAS", RUNTIME_ENV, "PYTHONPATH")
 
 
 class StackNotFound(UserError):

@@ -212,3 +212,21 @@ def test_tiny_benchmark_end_to_end(tmp_path):
   assert results["machine"]["flops_per_example"]["forward"] == pytest.approx(
       BLOG_FORWARD_FLOPS, rel=0.02)
   assert (output_dir / benchmark.MARKDOWN_FILE).read_text() == benchmark.markdown_report(results)
+
+
+def test_our_runtime_and_the_real_tf_estimator_side_by_side_on_tf215(tmp_path):
+  data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=200, num_test=1000)
+  output_dir = tmp_path / "out"
+  result = _run_benchmark(
+      "--systems=ours_tf215,tf_estimator", "--rounds=1", "--steps=2", "--warmup_steps=1",
+      "--batch_size=10", "--tta_rounds=0", "--matmul_size=64", f"--data_dir={data_dir}",
+      f"--output_dir={output_dir}",
+      env={"ESTIMATOR_CNN_LEGACY_PYTHON": stacks.python_of(stacks.LEGACY)})
+  assert result.returncode == 0, stacks.describe(result.args, result.returncode, result.stdout,
+                                                 result.stderr)
+  with open(output_dir / benchmark.JSON_FILE) as f:
+    rows = json.load(f)["systems"]
+  assert {name: (row["status"], row["tensorflow"], row["runtime"])
+          for name, row in rows.items()} == {
+              "ours_tf215": ("ok", "2.15.1", "estimator_cnn"),
+              "tf_estimator": ("ok", "2.15.1", "tf.estimator")}
