@@ -470,6 +470,12 @@ def run_in_subprocess(python, spec, env=None):
   return json.loads(lines[-1]), launched, None
 
 
+def _run_system(pythons, name, spec):
+  """run_in_subprocess on the system's stack's Python, with the system's environment."""
+  system = SYSTEMS[name]
+  return run_in_subprocess(pythons[system.stack], spec, system.env)
+
+
 def _median(values):
   values = [v for v in values if v is not None]
   return statistics.median(values) if values else None
@@ -607,9 +613,8 @@ def run_benchmark(flag_values):
   measured = [name for name in names if rows[name]["status"] == "ok"]
   order = schedule(measured, flag_values.rounds)
   for round_index, name in order:
-    result, _, error = run_in_subprocess(pythons[SYSTEMS[name].stack],
-                                         _worker_spec(flag_values, "throughput", name, machine),
-                                         SYSTEMS[name].env)
+    result, _, error = _run_system(pythons, name,
+                                   _worker_spec(flag_values, "throughput", name, machine))
     label = f"round {round_index + 1}/{flag_values.rounds} {name:17s}"
     if error:
       failures.append(f"{name} throughput: {error}")
@@ -635,8 +640,7 @@ def run_benchmark(flag_values):
   tta_runs = {name: [] for name in tta_measured}
   for round_index, name in schedule(tta_measured, flag_values.tta_rounds):
     spec = _worker_spec(flag_values, "time_to_accuracy", name, machine)
-    result, launched, error = run_in_subprocess(pythons[SYSTEMS[name].stack], spec,
-                                                SYSTEMS[name].env)
+    result, launched, error = _run_system(pythons, name, spec)
     label = f"time to {flag_values.target:.0%} {round_index + 1}/{flag_values.tta_rounds} {name:17s}"
     if error:
       failures.append(f"{name} time to accuracy: {error}")
