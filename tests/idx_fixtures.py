@@ -1,5 +1,6 @@
 """Small, learnable synthetic Fashion-MNIST look-alikes for tests."""
 
+import gzip
 import os
 
 import numpy as np
@@ -57,3 +58,11 @@ def write_fixture_csv(directory, num_train=200, num_test=100, seed=0):
     np.savetxt(os.path.join(directory, data.CSV_FILES[split]), table,
                fmt="%d", delimiter=",", header=header, comments="")
   return directory
+
+
+def rewrite_decompressed(path, edit):
+  """Replaces a .gz file's content with edit(content), compressed again."""
+  with gzip.open(path, "rb") as f:
+    content = f.read()
+  with gzip.open(path, "wb") as f:
+    f.write(edit(content))

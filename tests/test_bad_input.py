@@ -53,7 +53,6 @@ a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its
 """
 
 import contextlib
-import gzip
 import os
 import shutil
 import subprocess
@@ -88,13 +87,6 @@ def copy_of(model_dir, folder):
 def assert_one_line_error(err, message):
   assert err.startswith("error: ") and message in err, err
   assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-
-
-def _rewrite_gz(path, edit):
-  with gzip.open(path, "rb") as f:
-    content = f.read()
-  with gzip.open(path, "wb") as f:
-    f.write(edit(content))
 
 
 def _truncate(path):
@@ -144,8 +136,8 @@ BAD_DATA = {
                      "is not a valid gzip file or is truncated"),
     "corrupt gz": (lambda folder: _overwrite(_idx(folder, "test_labels"), b"not gzip"),
                    "is not a valid gzip file"),
-    "wrong magic": (lambda folder: _rewrite_gz(_idx(folder, "test_images"),
-                                               lambda content: b"\x12\x34" + content[2:]),
+    "wrong magic": (lambda folder: idx_fixtures.rewrite_decompressed(
+        _idx(folder, "test_images"), lambda content: b"\x12\x34" + content[2:]),
                     "its magic number is 0x12340803"),
     "label 12": (lambda folder: _relabel(_idx(folder, "train_labels"), 12),
                  "holds label 12, expected 0..9"),

@@ -1,6 +1,5 @@
 """Tests for estimator_cnn.data."""
 
-import gzip
 import os
 
 import numpy as np
@@ -136,30 +135,23 @@ def test_corrupt_gzip_bytes(fixture_dir):
   assert path in str(error.value)
 
 
-def _rewrite_decompressed(path, edit):
-  with gzip.open(path, "rb") as f:
-    content = f.read()
-  with gzip.open(path, "wb") as f:
-    f.write(edit(content))
-
-
 def test_truncated_idx_payload(fixture_dir):
   path = _path(fixture_dir, "test_images")
-  _rewrite_decompressed(path, lambda content: content[:-100])
+  idx_fixtures.rewrite_decompressed(path, lambda content: content[:-100])
   with pytest.raises(DataError, match="is truncated: its header declares"):
     data.load_fashion_mnist(fixture_dir)
 
 
 def test_trailing_bytes(fixture_dir):
   path = _path(fixture_dir, "test_labels")
-  _rewrite_decompressed(path, lambda content: content + b"\0\0")
+  idx_fixtures.rewrite_decompressed(path, lambda content: content + b"\0\0")
   with pytest.raises(DataError, match="2 unexpected bytes"):
     data.load_fashion_mnist(fixture_dir)
 
 
 def test_wrong_magic(fixture_dir):
   path = _path(fixture_dir, "train_images")
-  _rewrite_decompressed(path, lambda content: b"\x12\x34" + content[2:])
+  idx_fixtures.rewrite_decompressed(path, lambda content: b"\x12\x34" + content[2:])
   with pytest.raises(DataError, match="magic number is 0x12340803") as error:
     data.load_fashion_mnist(fixture_dir)
   assert path in str(error.value)
