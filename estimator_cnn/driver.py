@@ -45,7 +45,7 @@ def eval_input_fn(images, labels=None):
 
 def prepare_model_dir(model_dir, flag_values, must_have_checkpoint):
   """Checks model_dir before anything is written; returns the params to run with."""
-  model_dir_lib.check_usable(model_dir)
+  model_dir_lib.check_writable_folder(model_dir, "model_dir")
   checkpoint = (model_dir_lib.require_checkpoint(model_dir) if must_have_checkpoint
                 else model_dir_lib.latest_checkpoint(model_dir))
   params = config.model_params(flag_values, model_dir_lib.load_params(model_dir)
@@ -160,7 +160,7 @@ def evaluate_model_dir(flag_values):
   model_dir = _require_model_dir_flag(flag_values)
   params = prepare_model_dir(model_dir, flag_values, must_have_checkpoint=True)
   report_dir = flag_values.report_dir or os.path.join(model_dir, report.EVAL_REPORT_DIR)
-  report.check_report_dir(report_dir)
+  model_dir_lib.check_writable_folder(report_dir, "report_dir")
   dataset = data.load_fashion_mnist(flag_values.data_dir)
   estimator = make_estimator(model_dir, params, flag_values.seed)
   metrics = evaluate(estimator, dataset)
@@ -217,7 +217,7 @@ def predict_files(flag_values):
 def inspect_dataset(flag_values):
   """Writes sample images per class and the class distribution of both splits as PNGs."""
   report_dir = flag_values.report_dir or inspect_data.DEFAULT_REPORT_DIR
-  report.check_report_dir(report_dir)
+  model_dir_lib.check_writable_folder(report_dir, "report_dir")
   dataset = data.load_fashion_mnist(flag_values.data_dir)
   print(f"{len(dataset.train_labels)} training and {len(dataset.test_labels)} test images "
         f"from {dataset.source}")

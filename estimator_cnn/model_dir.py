@@ -35,11 +35,6 @@ def check_writable_folder(path, flag):
     raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to")
 
 
-def check_usable(model_dir):
-  """Raises UserError when model_dir is empty, a file or cannot be written."""
-  check_writable_folder(model_dir, "model_dir")
-
-
 def latest_checkpoint(model_dir):
   return tf.compat.v1.train.latest_checkpoint(model_dir) if os.path.isdir(model_dir) else None
 

@@ -9,7 +9,6 @@ import numpy as np
 
 from estimator_cnn.compat import tf
 from estimator_cnn.data import CLASS_NAMES, NUM_CLASSES
-from estimator_cnn import model_dir as model_dir_lib
 
 EVAL_REPORT_DIR = "eval_report"
 METRICS_FILE = "metrics.json"
@@ -27,11 +26,6 @@ NUM_CONFUSED_PAIRS = 10
 NUM_SUMMARY_ITEMS = 3
 RIGHT_COLOUR = "tab:green"
 WRONG_COLOUR = "tab:red"
-
-
-def check_report_dir(report_dir):
-  """Raises UserError when report_dir is a file or cannot be created."""
-  model_dir_lib.check_writable_folder(report_dir, "report_dir")
 
 
 def _ratio(numerator, denominator):
