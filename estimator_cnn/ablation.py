@@ -385,10 +385,6 @@ def _earlier_run_notice(run):
           f": training afresh, the earlier run is kept")
 
 
-def _global_step(estimator):
-  return int(estimator.get_variable_value("global_step")) if estimator.latest_checkpoint() else 0
-
-
 def _evaluate(estimator, dataset):
   metrics = estimator.evaluate(driver.eval_input_fn(dataset.test_images, dataset.test_labels))
   return {"step": int(metrics["global_step"]), "accuracy": float(metrics["accuracy"]),
@@ -416,7 +412,7 @@ def train_run(run, dataset, label, eta):
   os.makedirs(run.model_dir, exist_ok=True)
   model_dir_lib.save_params(run.model_dir, params)
   estimator = driver.make_estimator(run.model_dir, params, run.seed, log_every=eval_every)
-  step = _global_step(estimator)
+  step = driver.global_step(estimator)
   progress["curve"] = [point for point in progress["curve"] if point["step"] <= step]
   evaluated = {point["step"] for point in progress["curve"]}
   start = f"resuming at step {step}" if step else f"training {config['steps']} steps"

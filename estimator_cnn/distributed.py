@@ -45,13 +45,8 @@ class _ReportMetrics(tf_estimator.Exporter):
 
   def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
     del export_path, is_the_final_export
-    line = (f"{self._split} accuracy {eval_result['accuracy']:.4f}  loss "
-            f"{eval_result['loss']:.4f}  global_step {eval_result['global_step']}  "
-            f"({self._num_images} {self._split} images)")
-    if self._keep_best and presets.keep_if_best(estimator.model_dir, checkpoint_path,
-                                                eval_result):
-      line += f"  best so far: copied to {presets.best_dir(estimator.model_dir)}"
-    print(line, flush=True)
+    driver.print_metrics(estimator, self._split, eval_result, self._num_images, checkpoint_path,
+                         self._keep_best)
 
 
 class _TaskProgressHook(v1.train.SessionRunHook):
@@ -105,11 +100,6 @@ def train_and_eval(flag_values):
   return driver.train(flag_values, evaluate_periodically=True)
 
 
-def _global_step(estimator):
-  checkpoint = estimator.latest_checkpoint()
-  return int(estimator.get_variable_value("global_step")) if checkpoint else 0
-
-
 def _run_task(flag_values, run_config):
   """Plays the TF_CONFIG task's role in the cluster."""
   name = run_config.task_type
@@ -150,4 +140,4 @@ def _run_task(flag_values, run_config):
       throttle_secs=EVALUATOR_THROTTLE_SECS)
   print(f"{name}: starting, model_dir {model_dir}", flush=True)
   tf_estimator.train_and_evaluate(estimator, train_spec, eval_spec)
-  print(f"{name}: done, global_step {_global_step(estimator)}", flush=True)
+  print(f"{name}: done, global_step {driver.global_step(estimator)}", flush=True)

@@ -58,9 +58,17 @@ def prepare_model_dir(model_dir, flag_values, must_have_checkpoint):
 def evaluate(estimator, dataset):
   """Test-set metrics of the latest checkpoint, printed in one line."""
   metrics = estimator.evaluate(eval_input_fn(dataset.test_images, dataset.test_labels))
-  print(f"test accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  "
-        f"global_step {metrics['global_step']}  ({len(dataset.test_labels)} test images)")
+  print_metrics(estimator, "test", metrics, len(dataset.test_labels))
   return metrics
+
+
+def print_metrics(estimator, split, metrics, num_images, checkpoint=None, keep_best=False):
+  """Prints an evaluation's metrics in one line; keep_best keeps checkpoint in best/ if best."""
+  line = (f"{split} accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  "
+          f"global_step {metrics['global_step']}  ({num_images} {split} images)")
+  if keep_best and presets.keep_if_best(estimator.model_dir, checkpoint, metrics):
+    line += f"  best so far: copied to {presets.best_dir(estimator.model_dir)}"
+  print(line, flush=True)
 
 
 def predict_probabilities(estimator, images):
@@ -74,13 +82,8 @@ def validate(estimator, training_data, keep_best):
   """Prints the validation metrics of the latest checkpoint; keep_best keeps the best in best/."""
   metrics = estimator.evaluate(eval_input_fn(training_data.validation_images,
                                              training_data.validation_labels), name="validation")
-  line = (f"validation accuracy {metrics['accuracy']:.4f}  loss {metrics['loss']:.4f}  "
-          f"global_step {metrics['global_step']}  ({len(training_data.validation_labels)} "
-          "validation images)")
-  if keep_best and presets.keep_if_best(estimator.model_dir, estimator.latest_checkpoint(),
-                                        metrics):
-    line += f"  best so far: copied to {presets.best_dir(estimator.model_dir)}"
-  print(line)
+  print_metrics(estimator, "validation", metrics, len(training_data.validation_labels),
+                estimator.latest_checkpoint(), keep_best)
   return metrics
 
 
@@ -106,7 +109,7 @@ def train(flag_values, evaluate_periodically=False):
                              flag_values.save_checkpoints_steps)
   steps, max_steps = plan.steps, plan.max_steps
   evaluate_every = plan.eval_every if evaluate_periodically else None
-  start = int(_global_step(estimator))
+  start = global_step(estimator)
   last_step = max_steps if max_steps is not None else start + steps
   if start >= last_step:
     print(f"global step {start} already reaches --max_steps={max_steps}: nothing to train")
@@ -137,7 +140,7 @@ def train(flag_values, evaluate_periodically=False):
   if stop.received is not None:
     raise TrainingInterrupted(
         f"interrupted by {stop.received.name}: checkpoint saved at global step "
-        f"{_global_step(estimator)} in {model_dir}; resume with: python run.py "
+        f"{global_step(estimator)} in {model_dir}; resume with: python run.py "
         f"--model_dir={model_dir}", stop.received.value)
   metrics = evaluate(estimator, dataset)
   print(f"model_dir: {model_dir}  (evaluate again: python run.py --mode=eval "
@@ -150,9 +153,9 @@ def train(flag_values, evaluate_periodically=False):
   return metrics
 
 
-def _global_step(estimator):
-  checkpoint = estimator.latest_checkpoint()
-  return estimator.get_variable_value("global_step") if checkpoint else 0
+def global_step(estimator):
+  """The global step of the estimator's latest checkpoint, 0 when there is none."""
+  return int(estimator.get_variable_value("global_step")) if estimator.latest_checkpoint() else 0
 
 
 def evaluate_model_dir(flag_values):

@@ -140,10 +140,6 @@ def load_result(plan):
   return _read_json(path) if os.path.exists(path) else None
 
 
-def _global_step(estimator):
-  return int(estimator.get_variable_value("global_step")) if estimator.latest_checkpoint() else 0
-
-
 def _chunk_ends(plan):
   interval = plan.validate_every or CHUNK_STEPS
   return [*range(interval, plan.steps, interval), plan.steps]
@@ -190,7 +186,7 @@ def train_preset(plan, dataset, training_data, label, flag_values):
   params = plan.preset.params
   model_dir_lib.save_params(plan.model_dir, params)
   estimator = driver.make_estimator(plan.model_dir, params, plan.seed, flag_values.log_every)
-  step = _global_step(estimator)
+  step = driver.global_step(estimator)
   cap = f", at most {plan.max_minutes:g} minutes" if plan.max_minutes else ""
   say(f"{'resuming at step ' + str(step) if step else 'training'} to step {plan.steps:,} of the "
       f"recipe's {plan.recipe_steps:,}{cap}, batch {plan.batch_size}, on "
@@ -209,7 +205,7 @@ def train_preset(plan, dataset, training_data, label, flag_values):
     started, start_step = time.monotonic(), step
     stop = [_StopAfterSeconds(seconds_left)] if seconds_left is not None else []
     estimator.train(input_fn, hooks=hooks + stop, max_steps=target)
-    step = _global_step(estimator)
+    step = driver.global_step(estimator)
     progress["stopped_by_time"] = step < target
     line = f"step {step:,}/{plan.steps:,}"
     if training_data.validation_labels is not None:
