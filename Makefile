@@ -1,11 +1,14 @@
 # Set-up and everyday commands. `make train` and `make test` are the README's quick start.
 PYTHON ?= python3
+# TensorFlow 2.15 has no wheels for Python 3.12+; the third stack runs TF 2.21 on Python 3.13.
+PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) python3.13)
 VENV ?= .venv
 LEGACY_VENV ?= .venv-legacy
+PY313_VENV ?= .venv-py313
 DATA_DIR ?= /usr/share/datasets/fashion-mnist
 ARGS ?=
 
-.PHONY: setup setup-legacy data train test test-legacy test-all
+.PHONY: setup setup-legacy setup-py313 data train test
 
 data:
 	@if [ ! -f $(DATA_DIR)/train-images-idx3-ubyte.gz ]; then \
@@ -24,11 +27,18 @@ $(LEGACY_VENV)/.installed: requirements-legacy.txt requirements-dev.txt
 	$(LEGACY_VENV)/bin/pip install -q -r requirements-legacy.txt -r requirements-dev.txt
 	touch $@
 
+$(PY313_VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON313) -m venv $(PY313_VENV)
+	$(PY313_VENV)/bin/pip install -q --upgrade pip
+	$(PY313_VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
+	touch $@
+
 setup: data $(VENV)/.installed
 setup-legacy: data $(LEGACY_VENV)/.installed
+setup-py313: data $(PY313_VENV)/.installed
 
 train: setup
 	$(VENV)/bin/python run.py --optimizer=adam --steps=1500 $(ARGS)
 
-test: setup setup-legacy
+test: setup setup-legacy setup-py313
 	bash scripts/test.sh

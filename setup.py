@@ -12,11 +12,12 @@ setuptools.setup(
     package_data={"estimator_cnn": ["studies.json"]},
     py_modules=["run"],
     python_requires=">=3.9",
-    # TensorFlow >= 2.16 also needs tf-keras of the same minor version: the `current` extra, or
-    # requirements.txt, pins the pair; `legacy` pins TensorFlow 2.15 with the real tf.estimator.
+    # TensorFlow >= 2.16 also needs tf-keras of the same minor version and the tf.estimator
+    # 2.15 wheel: the `current` extra, or requirements.txt, pins them; `legacy` pins TensorFlow
+    # 2.15, which brings tf.estimator itself.
     install_requires=["tensorflow>=2.15", "numpy", "absl-py", "matplotlib"],
     extras_require={
-        "current": ["tensorflow==2.21.*", "tf-keras==2.21.*"],
+        "current": ["tensorflow==2.21.*", "tf-keras==2.21.*", "tensorflow-estimator==2.15.0"],
         "legacy": ["tensorflow==2.15.*", "numpy<2"],
         "test": ["pytest", "hypothesis"],
     },

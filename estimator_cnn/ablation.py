@@ -8,7 +8,8 @@
 Every rung x seed trains with run.py's Estimator, model_fn and input_fn in its
 own model_dir, OUTPUT_DIR/runs/<rung name>-seed<N>-<key>, and is evaluated on
 the test set every --eval_every steps. <key> hashes the run's config,
---eval_every and the data, so a finished run (its result.json) is reused only
+--eval_every, the data and the stack (TensorFlow and tf.estimator versions), so a
+finished run (its result.json) is reused only
 for the same config; a changed rung trains afresh beside the old run, which is
 kept. An interrupted run resumes from its checkpoint, keeping its curve.
 
@@ -57,18 +58,19 @@ from absl import flags
 import numpy as np
 
 from estimator_cnn import cli
-from estimator_cnn import compat
 from estimator_cnn import config as config_lib
 from estimator_cnn import data
 from estimator_cnn import driver
-from estimator_cnn import estimator as tf_estimator
 from estimator_cnn import model
 from estimator_cnn import model_dir as model_dir_lib
 from estimator_cnn import study_plots
+from estimator_cnn.legacy import compat as legacy_compat
 from estimator_cnn.errors import UserError
 
 STUDIES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "studies.json")
-STUDIES = ("ablation", "optimizers")
+STUDIES = ("ablation", "optimizers", "dropouts")
+DEFAULT_SEEDS = 3
+DEFAULT_EVAL_EVERY = 100
 RESULTS_ROOT = "results"
 # Config keys in the order results and commands show them; run.py's defaults.
 BASE_CONFIG = {
@@ -80,15 +82,17 @@ BASE_CONFIG = {
     "dropout_dense": model.DEFAULT_PARAMS["dropout_dense"],
     "steps": config_lib.DEFAULT_STEPS,
     "batch_size": 100,  # run.py's --batch_size default.
+    "train_subset": None,  # All the training images.
 }
 CONFIG_KEYS = tuple(BASE_CONFIG)
 RUNG_KEYS = ("name", "change", "blog_accuracy", "reference_accuracy")
-LADDER_KEYS = ("title", "description", "rungs")
+LADDER_KEYS = ("title", "description", "rungs", "seeds", "eval_every", "train_accuracy")
 REFERENCE_LABEL = "tf.estimator (TF 2.15) reference"
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.json"
 BARS_FIGURE = "accuracy_by_rung.png"
 CURVES_FIGURE = "accuracy_curves.png"
+GAP_FIGURE = "train_test_gap.png"
 
 # key: (type, check, what a valid value is).
 _VALUE_RULES = {
@@ -100,6 +104,7 @@ _VALUE_RULES = {
     "dropout_dense": (float, lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "steps": (int, lambda v: v >= 1, "an integer >= 1"),
     "batch_size": (int, lambda v: v >= 1, "an integer >= 1"),
+    "train_subset": (int, lambda v: v >= 1, "an integer >= 1"),
 }
 
 
@@ -114,42 +119,52 @@ class Rung(typing.NamedTuple):
 
 
 class Ladder(typing.NamedTuple):
-  """A study's rungs; name names the default output folder."""
+  """A study's rungs; name names the default output folder.
+
+  seeds and eval_every are the study's defaults for --seeds and --eval_every;
+  with train_accuracy every evaluation also measures the training images'.
+  """
   name: str
   title: str
   description: str
   rungs: typing.Tuple[Rung, ...]
+  seeds: int = DEFAULT_SEEDS
+  eval_every: int = DEFAULT_EVAL_EVERY
+  train_accuracy: bool = False
 
 
 class Run(typing.NamedTuple):
   """One rung trained with one seed in its own model_dir."""
   rung: Rung
   seed: int
-  spec: dict  # What the cache is keyed on: config, eval_every, data.
+  spec: dict  # What the cache is keyed on: config, eval_every, data, stack (, train_accuracy).
   model_dir: str
 
 
 def define_flags(flag_values=flags.FLAGS):
   """The study's flags."""
   flags.DEFINE_enum("study", "ablation", STUDIES,
-                    "Built-in ladder: ablation (the blog's rungs) or optimizers (Adam vs gradient "
-                    "descent at several learning rates).", flag_values=flag_values)
+                    "Built-in ladder: ablation (the blog's rungs), optimizers (Adam vs gradient "
+                    "descent at several learning rates) or dropouts (the dropouts added one at a "
+                    "time, on 10,000 training images).", flag_values=flag_values)
   flags.DEFINE_string("ladder", None,
                       "JSON ladder file to run instead of --study's (format: this module's "
                       "docstring, examples: estimator_cnn/studies.json).", flag_values=flag_values)
   flags.DEFINE_list("rungs", [],
                     "Rungs to train, by number or name, e.g. 1,adam. Default: all.",
                     flag_values=flag_values)
-  flags.DEFINE_integer("seeds", 3, "Seeds per rung: 1..N.", lower_bound=1,
-                       flag_values=flag_values)
+  flags.DEFINE_integer("seeds", None,
+                       f"Seeds per rung: 1..N. Default: the study's ({DEFAULT_SEEDS} unless it "
+                       "says otherwise).", lower_bound=1, flag_values=flag_values)
   flags.DEFINE_string("output_dir", None,
                       "Results folder. Default results/<study> or results/<ladder file name>.",
                       flag_values=flag_values)
   flags.DEFINE_string("data_dir", None,
                       "Folder with Fashion-MNIST (as run.py's --data_dir). Default: searched.",
                       flag_values=flag_values)
-  flags.DEFINE_integer("eval_every", 100,
-                       "Training steps between test-set evaluations (the curves' points).",
+  flags.DEFINE_integer("eval_every", None,
+                       "Training steps between test-set evaluations (the curves' points). "
+                       f"Default: the study's ({DEFAULT_EVAL_EVERY} unless it says otherwise).",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("batch_size", None,
                        "Training batch size of every rung. Default: the ladder's (100).",
@@ -209,9 +224,15 @@ def _parse_rung(number, entry, previous_config, source):
               tuple(_check_accuracy(value, where, "reference_accuracy") for value in reference))
 
 
+def _check_count(value, where, key):
+  if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    raise UserError(f"{where}: {key} must be an integer >= 1, got {json.dumps(value)}")
+  return value
+
+
 def parse_ladder(content, name, source):
   """A Ladder from a ladder file's JSON content (a list of rungs, or an object with "rungs")."""
-  title, description = f"Ladder {name}", ""
+  title, description, settings = f"Ladder {name}", "", {}
   if isinstance(content, dict):
     unknown = sorted(set(content) - set(LADDER_KEYS))
     if unknown:
@@ -219,6 +240,11 @@ def parse_ladder(content, name, source):
                       f"{', '.join(LADDER_KEYS)}")
     title = str(content.get("title", title))
     description = str(content.get("description", ""))
+    settings = {key: _check_count(content[key], source, key) for key in ("seeds", "eval_every")
+                if key in content}
+    if not isinstance(content.get("train_accuracy", False), bool):
+      raise UserError(f"{source}: train_accuracy must be true or false")
+    settings["train_accuracy"] = content.get("train_accuracy", False)
     content = content.get("rungs")
   if not isinstance(content, list) or not content:
     raise UserError(f"{source} must hold a non-empty JSON list of rungs, e.g. "
@@ -230,7 +256,7 @@ def parse_ladder(content, name, source):
       raise UserError(f"{source}: two rungs are named \"{rung.name}\": names must be unique")
     rungs.append(rung)
     config = rung.config
-  return Ladder(name, title, description, tuple(rungs))
+  return Ladder(name, title, description, tuple(rungs), **settings)
 
 
 def _read_json(path, what):
@@ -289,9 +315,12 @@ def data_fingerprint(dataset):
   return digest.hexdigest()[:16]
 
 
-def plan_run(output_dir, rung, seed, eval_every, fingerprint):
+def plan_run(output_dir, rung, seed, eval_every, fingerprint, train_accuracy=False):
   """The run of rung x seed, in a model_dir named after its name, seed and spec."""
-  spec = {"config": rung.config, "eval_every": eval_every, "data": fingerprint}
+  spec = {"config": rung.config, "eval_every": eval_every, "data": fingerprint,
+          "stack": legacy_compat.stack_description()}
+  if train_accuracy:
+    spec["train_accuracy"] = True
   key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
   model_dir = os.path.join(output_dir, "runs", f"{_slug(rung.name)}-seed{seed}-{key}")
   return Run(rung, seed, spec, model_dir)
@@ -368,6 +397,8 @@ def _describe_change(old_spec, new_spec):
     changes.append(f"eval_every {old_spec['eval_every']} -> {new_spec['eval_every']}")
   if old_spec["data"] != new_spec["data"]:
     changes.append("other data")
+  if old_spec.get("stack") != new_spec["stack"]:
+    changes.append(f"{old_spec.get('stack', 'an earlier stack')} -> {new_spec['stack']}")
   return ", ".join(changes) or "same spec"
 
 
@@ -385,15 +416,18 @@ def _earlier_run_notice(run):
           f": training afresh, the earlier run is kept")
 
 
-def _evaluate(estimator, dataset):
-  metrics = estimator.evaluate(driver.eval_input_fn(dataset.test_images, dataset.test_labels))
-  return {"step": int(metrics["global_step"]), "accuracy": float(metrics["accuracy"]),
-          "loss": float(metrics["loss"])}
+def _evaluate(estimator, test, train=None):
+  """A curve point: test accuracy and loss, and the training images' too if train is given.
 
-
-def stack_description():
-  runtime = "tf.estimator" if tf_estimator.IS_REAL_TF_ESTIMATOR else "estimator_cnn runtime"
-  return f"TensorFlow {compat.TF_VERSION}, {runtime}"
+  Both are measured the same way: Estimator.evaluate, the EVAL graph (no dropout).
+  """
+  metrics = estimator.evaluate(driver.eval_input_fn(*test))
+  point = {"step": int(metrics["global_step"]), "accuracy": float(metrics["accuracy"]),
+           "loss": float(metrics["loss"])}
+  if train is not None:
+    metrics = estimator.evaluate(driver.eval_input_fn(*train), name="train")
+    point.update(train_accuracy=float(metrics["accuracy"]), train_loss=float(metrics["loss"]))
+  return point
 
 
 def train_run(run, dataset, label, eta):
@@ -417,32 +451,38 @@ def train_run(run, dataset, label, eta):
   evaluated = {point["step"] for point in progress["curve"]}
   start = f"resuming at step {step}" if step else f"training {config['steps']} steps"
   print(f"{label}: {start} in {run.model_dir}", flush=True)
-  input_fn = driver.train_input_fn(dataset.train_images, dataset.train_labels,
-                                   config["batch_size"])
+  train = (dataset.train_images[:config["train_subset"]],
+           dataset.train_labels[:config["train_subset"]])
+  input_fn = driver.train_input_fn(*train, config["batch_size"])
+  test = (dataset.test_images, dataset.test_labels)
+  measured_train = train if run.spec.get("train_accuracy") else None
   for target in _eval_steps(config["steps"], eval_every):
     if target in evaluated or target < step:
       continue
     started = time.perf_counter()
     if step < target:
       estimator.train(input_fn, max_steps=target)
-    point = _evaluate(estimator, dataset)
+    point = _evaluate(estimator, test, measured_train)
     seconds = time.perf_counter() - started
     eta.record(target - step, seconds)
     step = target
     progress["curve"].append(point)
     progress["wall_seconds"] += seconds
     _write_json(progress_path, progress)
-    print(f"{label}: step {step}/{config['steps']}  test accuracy {point['accuracy']:.4f}  "
-          f"loss {point['loss']:.4f}  {eta.steps_per_second():.2f} steps/s  {eta.text()}",
-          flush=True)
+    train_text = (f"train accuracy {point['train_accuracy']:.4f}  " if measured_train else "")
+    print(f"{label}: step {step}/{config['steps']}  {train_text}test accuracy "
+          f"{point['accuracy']:.4f}  loss {point['loss']:.4f}  {eta.steps_per_second():.2f} "
+          f"steps/s  {eta.text()}", flush=True)
   final = progress["curve"][-1]
   record = {
       "rung": run.rung.number, "name": run.rung.name, "seed": run.seed, "config": config,
       "eval_every": eval_every, "accuracy": final["accuracy"], "loss": final["loss"],
       "global_step": final["step"], "wall_seconds": round(progress["wall_seconds"], 2),
-      "curve": progress["curve"], "stack": stack_description(),
+      "curve": progress["curve"], "stack": legacy_compat.stack_description(),
       "data_fingerprint": run.spec["data"], "model_dir": run.model_dir,
   }
+  if measured_train:
+    record["train_accuracy"] = final["train_accuracy"]
   _write_json(os.path.join(run.model_dir, RESULT_FILE), record)
   print(f"{label}: test accuracy {record['accuracy']:.4f} after {record['global_step']} steps "
         f"({_format_duration(record['wall_seconds'])})", flush=True)
@@ -470,19 +510,26 @@ def _blog_text(blog):
 def run_py_command(rung_config, seed, eval_every, data_dir=None):
   """The run.py command that trains and evaluates like this study's run of the config."""
   args = ["python", "run.py", "--mode=train_and_eval", f"--eval_every={eval_every}",
-          *(f"--{key}={_flag_value(rung_config[key])}" for key in CONFIG_KEYS), f"--seed={seed}"]
+          *(f"--{key}={_flag_value(rung_config[key])}" for key in CONFIG_KEYS
+            if rung_config[key] is not None), f"--seed={seed}"]
   if data_dir:
     args.append(f"--data_dir={data_dir}")
   return shlex.join(args)
 
 
-def _curve_summary(records):
+def _curve_summary(records, key="accuracy"):
+  """Per evaluated step: mean, min and max over seeds of the curve points' `key`."""
   by_step = {}
   for record in records:
     for point in record["curve"]:
-      by_step.setdefault(point["step"], []).append(point["accuracy"])
+      if key in point:
+        by_step.setdefault(point["step"], []).append(point[key])
   return [{"step": step, "mean": statistics.mean(values), "min": min(values), "max": max(values),
            "seeds": len(values)} for step, values in sorted(by_step.items())]
+
+
+def _mean(values):
+  return statistics.mean(values) if values else None
 
 
 def summarize(ladder, records, eval_every, data_dir):
@@ -491,6 +538,7 @@ def summarize(ladder, records, eval_every, data_dir):
   for rung in ladder.rungs:
     runs = sorted((r for r in records if r["rung"] == rung.number), key=lambda r: r["seed"])
     accuracies = [r["accuracy"] for r in runs]
+    train_accuracies = [r["train_accuracy"] for r in runs if "train_accuracy" in r]
     summaries.append({
         "rung": rung.number, "name": rung.name, "change": rung.change, "config": rung.config,
         "blog_accuracy": list(rung.blog_accuracy) if rung.blog_accuracy else None,
@@ -502,6 +550,13 @@ def summarize(ladder, records, eval_every, data_dir):
         "run_py_command": run_py_command(rung.config, 1, eval_every, data_dir),
         "curve": _curve_summary(runs),
     })
+    if train_accuracies:
+      summaries[-1].update({
+          "train_accuracies": train_accuracies, "train_accuracy_mean": _mean(train_accuracies),
+          "gap_mean": _mean([r["train_accuracy"] - r["accuracy"] for r in runs]),
+          "best_accuracy_mean": _mean([max(p["accuracy"] for p in r["curve"]) for r in runs]),
+          "train_curve": _curve_summary(runs, "train_accuracy"),
+          "loss_curve": _curve_summary(runs, "loss")})
   return summaries
 
 
@@ -549,6 +604,19 @@ def _markdown(ladder, summaries, records, context):
     lines.append(f"| {s['rung']}. {s['name']} | {change_text(s['change'])} | {ours} | "
                  f"{len(s['accuracies'])} | {_blog_text(s['blog_accuracy'])} | {reference} | "
                  f"{duration} |")
+  if any("train_accuracies" in s for s in summaries):
+    lines += ["", "Training accuracy is measured as test accuracy is (Estimator.evaluate: no "
+              "dropout) on the images each run trained on; the gap is training minus test "
+              "accuracy at the last step, and the best test accuracy is the highest of the "
+              "curve, mean over seeds.", "",
+              "| rung | training accuracy | test accuracy | gap | best test accuracy |",
+              "|---|---:|---:|---:|---:|"]
+    for s in summaries:
+      if "train_accuracies" in s:
+        lines.append(f"| {s['rung']}. {s['name']} | {_percent(s['train_accuracy_mean'])} | "
+                     f"{_percent(s['accuracy_mean'])} | {100 * s['gap_mean']:.1f} points | "
+                     f"{_percent(s['best_accuracy_mean'])} |")
+    lines += ["", f"![Training against test accuracy]({GAP_FIGURE})"]
   lines += ["", f"![Test accuracy by rung]({BARS_FIGURE})", "",
             f"![Test accuracy during training]({CURVES_FIGURE})", "", "## Runs", "",
             "| rung | seed | test accuracy | loss | global step | wall time | model_dir |",
@@ -582,6 +650,9 @@ def write_reports(output_dir, ladder, records, context):
                          REFERENCE_LABEL)
   study_plots.plot_curves(summaries, f"{ladder.title}: test accuracy during training",
                           os.path.join(output_dir, CURVES_FIGURE))
+  if any("train_accuracies" in s for s in summaries):
+    study_plots.plot_gap(summaries, f"{ladder.title}: training against test accuracy",
+                         os.path.join(output_dir, GAP_FIGURE))
 
 
 def _check_output_dir(output_dir):
@@ -601,21 +672,22 @@ def run_study(flag_values):
   _check_output_dir(output_dir)
   dataset = data.load_fashion_mnist(flag_values.data_dir)
   fingerprint = data_fingerprint(dataset)
-  seeds = list(range(1, flag_values.seeds + 1))
-  eval_every = flag_values.eval_every
-  plan = [plan_run(output_dir, rung, seed, eval_every, fingerprint)
+  seeds = list(range(1, (flag_values.seeds or ladder.seeds) + 1))
+  eval_every = flag_values.eval_every or ladder.eval_every
+  plan = [plan_run(output_dir, rung, seed, eval_every, fingerprint, ladder.train_accuracy)
           for seed in seeds for rung in picked]
   done_earlier = {run.model_dir: load_result(run) for run in plan}
   to_train = [run for run in plan if done_earlier[run.model_dir] is None]
   eta = _Eta(sum(run.rung.config["steps"] - _steps_done(run) for run in to_train))
   print(f"{ladder.name}: {len(picked)} rung(s) x {len(seeds)} seed(s) in {output_dir}, "
-        f"{len(plan) - len(to_train)} done earlier ({stack_description()})", flush=True)
+        f"{len(plan) - len(to_train)} done earlier ({legacy_compat.stack_description()})",
+        flush=True)
   os.makedirs(output_dir, exist_ok=True)
   context = {"seeds": seeds, "eval_every": eval_every, "data": dataset.source,
              "data_dir": flag_values.data_dir, "test_images": len(dataset.test_labels)}
 
   def finished_records():
-    runs = (plan_run(output_dir, rung, seed, eval_every, fingerprint)
+    runs = (plan_run(output_dir, rung, seed, eval_every, fingerprint, ladder.train_accuracy)
             for rung in ladder.rungs for seed in seeds)
     return [record for record in map(load_result, runs) if record is not None]
 

@@ -5,16 +5,15 @@
   python -m estimator_cnn.benchmark --rounds=1 --steps=50 --warmup_steps=10 --tta_rounds=0
   python -m estimator_cnn.benchmark --systems=ours_fp32,ours_fast --tta_systems=ours_fast
 
-Systems (--systems; default all but tf_estimator_bf16 and ours_tf215):
-  ours_fp32          this package's runtime, TF 2.21 (current stack), float32
+Systems (--systems; default all but tf_estimator_bf16):
+  ours_fp32          the real tf.estimator on TF 2.21 (current stack, estimator_cnn's
+                     compatibility module), float32
   ours_bf16          the same with --dtype=bfloat16 (bf16 compute, float32 variables)
   tf_estimator       the real tf.estimator, TF 2.15 (legacy stack), the same model_fn
   tf_estimator_bf16  the same with --dtype=bfloat16
-  ours_tf215         this package's runtime on TF 2.15 (legacy stack), float32: beside
-                     tf_estimator, the runtime's own cost with TensorFlow's kernels equal
   keras_fp32         Keras 3 model.fit of the same architecture, TF 2.21, float32
   keras_bf16         the same with the mixed_bfloat16 policy
-  ours_fast          this package's runtime with run.py --recipe=fast (its batch size)
+  ours_fast          ours_fp32 with run.py --recipe=fast (its batch size)
 On a CPU without AVX512_BF16 or AMX-BF16 the bf16 systems are reported as
 "not supported on this CPU" unless --emulated_bf16 measures them anyway,
 labelled "bfloat16 (emulated)". ours_fast then runs in float32, as run.py does.
@@ -42,6 +41,7 @@ Output in --output_dir (default results/benchmark): benchmark.json (everything,
 every sample, the order of the measurements) and benchmark.md (a table).
 """
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -87,28 +87,25 @@ class System(typing.NamedTuple):
   dtype: typing.Optional[str]  # None: the recipe's.
   recipe: typing.Optional[str]
   label: str
-  env: typing.Optional[typing.Dict[str, str]] = None  # Set in its worker's environment.
 
 
 SYSTEMS = {
     "ours_fp32": System(stacks.CURRENT, "estimator", FLOAT32, None,
-                        "our runtime, TF 2.21, float32"),
+                        "tf.estimator on TF 2.21, float32"),
     "ours_bf16": System(stacks.CURRENT, "estimator", BFLOAT16, None,
-                        "our runtime, TF 2.21, --dtype=bfloat16"),
+                        "tf.estimator on TF 2.21, --dtype=bfloat16"),
     "tf_estimator": System(stacks.LEGACY, "estimator", FLOAT32, None,
                            "real tf.estimator, TF 2.15, float32"),
     "tf_estimator_bf16": System(stacks.LEGACY, "estimator", BFLOAT16, None,
                                 "real tf.estimator, TF 2.15, --dtype=bfloat16"),
-    "ours_tf215": System(stacks.LEGACY, "estimator", FLOAT32, None,
-                         "our runtime, TF 2.15, float32", env={stacks.RUNTIME_ENV: "ours"}),
     "keras_fp32": System(stacks.CURRENT, "keras", FLOAT32, None,
                          "Keras 3 model.fit, TF 2.21, float32"),
     "keras_bf16": System(stacks.CURRENT, "keras", BFLOAT16, None,
                          "Keras 3 model.fit, TF 2.21, mixed_bfloat16"),
     "ours_fast": System(stacks.CURRENT, "estimator", None, "fast",
-                        "our runtime, TF 2.21, --recipe=fast"),
+                        "tf.estimator on TF 2.21, --recipe=fast"),
 }
-DEFAULT_SYSTEMS = [name for name in SYSTEMS if name not in ("tf_estimator_bf16", "ours_tf215")]
+DEFAULT_SYSTEMS = [name for name in SYSTEMS if name != "tf_estimator_bf16"]
 
 
 def define_flags(flag_values=flags.FLAGS):
@@ -231,7 +228,6 @@ def _estimator_setup(spec, model_dir):
   """(estimator, dataset, batch_size, what ran) of an Estimator system, set up as run.py would."""
   # pylint: disable=g-import-not-at-top
   from estimator_cnn import compat, config, data, driver, precision
-  from estimator_cnn import estimator as tf_estimator
   from flags import core as flags_core
   # pylint: enable=g-import-not-at-top
   system = SYSTEMS[spec["system"]]
@@ -251,7 +247,7 @@ def _estimator_setup(spec, model_dir):
   batch_size = config.batch_size(run_py_flags)
   estimator = driver.make_estimator(model_dir, params, seed=1)
   info = {"tensorflow": compat.TF_VERSION, "batch_size": batch_size,
-          "runtime": "tf.estimator" if tf_estimator.IS_REAL_TF_ESTIMATOR else "estimator_cnn",
+          "runtime": f"tf.estimator {importlib.metadata.version('tensorflow-estimator')}",
           "dtype": dtype}
   return estimator, data.load_fashion_mnist(spec["data_dir"]), batch_size, info
 
@@ -451,14 +447,14 @@ def check_systems(names, flag="systems"):
   return list(names)
 
 
-def run_in_subprocess(python, spec, env=None):
-  """Runs `spec` in a fresh `python -m estimator_cnn.benchmark --worker`, `env` added to its
-  environment; returns (result or None, launch time, error text or None)."""
+def run_in_subprocess(python, spec):
+  """Runs `spec` in a fresh `python -m estimator_cnn.benchmark --worker`; returns
+  (result or None, launch time, error text or None)."""
   command = [python, "-m", "estimator_cnn.benchmark", f"--worker={json.dumps(spec)}"]
   # Keras 3 must not see TF_USE_LEGACY_KERAS; stacks.subprocess_env removes it.
   launched = time.time()
   try:
-    result = subprocess.run(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(env),
+    result = subprocess.run(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(),
                             capture_output=True, text=True, timeout=WORKER_TIMEOUT_SECS,
                             check=False)
   except subprocess.TimeoutExpired:
@@ -471,9 +467,8 @@ def run_in_subprocess(python, spec, env=None):
 
 
 def _run_system(pythons, name, spec):
-  """run_in_subprocess on the system's stack's Python, with the system's environment."""
-  system = SYSTEMS[name]
-  return run_in_subprocess(pythons[system.stack], spec, system.env)
+  """run_in_subprocess on the system's stack's Python."""
+  return run_in_subprocess(pythons[SYSTEMS[name].stack], spec)
 
 
 def _median(values):

@@ -16,7 +16,6 @@ import sys
 import tempfile
 
 from estimator_cnn.errors import UserError
-from estimator_cnn.stacks import RUNTIME_ENV
 
 _TF_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-intel",
                      "tensorflow-macos", "tf-nightly")
@@ -31,7 +30,8 @@ def _installed_version(distributions):
   return None
 
 
-def _major_minor(version):
+def major_minor(version):
+  """(major, minor) of a version string such as '2.21.0'."""
   major, minor = version.split(".")[:2]
   return int(major), int(minor)
 
@@ -42,7 +42,7 @@ def _prepare_environment():
   if version is None:
     raise UserError("TensorFlow is not installed: pip install -r requirements.txt "
                     "(or requirements-legacy.txt for TensorFlow 2.15)")
-  if _major_minor(version) < (2, 16):
+  if major_minor(version) < (2, 16):
     if importlib.util.find_spec("tf_keras") is None:
       os.environ.pop("TF_USE_LEGACY_KERAS", None)
     return version
@@ -87,12 +87,3 @@ def _import_tensorflow():
 TF_VERSION = _prepare_environment()
 tf = _import_tensorflow()
 
-
-def real_estimator():
-  """Returns `tf.compat.v1.estimator` where it exists (TF <= 2.15), else None."""
-  if os.environ.get(RUNTIME_ENV) == "ours" or _major_minor(TF_VERSION) >= (2, 16):
-    return None
-  try:
-    return tf.compat.v1.estimator
-  except (AttributeError, ImportError):
-    return None

@@ -117,7 +117,8 @@ def _run_task(flag_values, run_config):
     model_dir_lib.save_params(model_dir, params)
   dataset = data.load_fashion_mnist(flag_values.data_dir)
   recipe = presets.PRESETS[params["preset"]].recipe
-  training = presets.training_data(recipe, dataset.train_images, dataset.train_labels)
+  training = presets.training_data(recipe, dataset.train_images, dataset.train_labels,
+                                   flag_values.train_subset)
   plan = config.training_plan(flag_values, params["preset"], len(training.train_labels))
   if training.validation_labels is None:
     split, eval_images, eval_labels = "test", dataset.test_images, dataset.test_labels

@@ -8,6 +8,7 @@ from estimator_cnn import config
 from estimator_cnn import data
 from estimator_cnn import distributed
 from estimator_cnn import estimator as tf_estimator
+from estimator_cnn import input_fn
 from estimator_cnn import inspect_data
 from estimator_cnn import model
 from estimator_cnn import model_dir as model_dir_lib
@@ -33,14 +34,13 @@ def make_estimator(model_dir, params, seed, log_every=100, save_checkpoints_step
 
 
 def train_input_fn(images, labels, batch_size):
-  return tf_estimator.inputs.numpy_input_fn({model.FEATURE_KEY: images}, labels,
-                                            batch_size=batch_size, num_epochs=None, shuffle=True)
+  return input_fn.numpy_input_fn({model.FEATURE_KEY: images}, labels, batch_size=batch_size,
+                                 num_epochs=None, shuffle=True)
 
 
 def eval_input_fn(images, labels=None):
-  return tf_estimator.inputs.numpy_input_fn({model.FEATURE_KEY: images}, labels,
-                                            batch_size=EVAL_BATCH_SIZE, num_epochs=1,
-                                            shuffle=False)
+  return input_fn.numpy_input_fn({model.FEATURE_KEY: images}, labels,
+                                 batch_size=EVAL_BATCH_SIZE)
 
 
 def prepare_model_dir(model_dir, flag_values, must_have_checkpoint):
@@ -100,10 +100,11 @@ def train(flag_values, evaluate_periodically=False):
     model_dir = model_dir_lib.new_run_dir(RUNS_ROOT, params["optimizer"])
   else:
     params = prepare_model_dir(model_dir, flag_values, must_have_checkpoint=False)
-    os.makedirs(model_dir, exist_ok=True)
   recipe = presets.PRESETS[params["preset"]].recipe
-  training_data = presets.training_data(recipe, dataset.train_images, dataset.train_labels)
+  training_data = presets.training_data(recipe, dataset.train_images, dataset.train_labels,
+                                        flag_values.train_subset)
   plan = config.training_plan(flag_values, params["preset"], len(training_data.train_labels))
+  os.makedirs(model_dir, exist_ok=True)
   print(f"model_dir: {model_dir}")
   estimator = make_estimator(model_dir, params, flag_values.seed, flag_values.log_every,
                              flag_values.save_checkpoints_steps)

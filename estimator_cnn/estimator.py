@@ -1,31 +1,16 @@
-"""Drop-in for `tf.estimator`: `from estimator_cnn import estimator as tf_estimator`.
+"""The real `tf.compat.v1.estimator`, on every supported TensorFlow: the one import users add.
 
-Where TensorFlow still ships tf.estimator (<= 2.15) this module hands out the
-real one (`tf.compat.v1.estimator`); on newer TensorFlow it hands out this
-package's runtime, which mirrors the same names and semantics.
+    from estimator_cnn import estimator as tf_estimator
+
+On TensorFlow <= 2.15 this is TensorFlow's own tf.estimator. On 2.16 and later
+it is the same tensorflow-estimator package, loaded through
+estimator_cnn.legacy.compat; after this import `tf.estimator`,
+`tf.compat.v1.estimator` and `import tensorflow_estimator` work again too.
+Every public name of the real module is here, its submodules included.
 """
 
-from estimator_cnn import compat
+from estimator_cnn.legacy import compat as _compat
 
-__all__ = [
-    "CheckpointSaverHook", "CheckpointSaverListener", "Estimator", "EstimatorSpec", "EvalSpec",
-    "Exporter", "FeedFnHook", "FinalOpsHook", "GlobalStepWaiterHook", "LatestExporter",
-    "LoggingTensorHook", "ModeKeys", "NanLossDuringTrainingError", "NanTensorHook", "ProfilerHook",
-    "RunConfig", "SecondOrStepTimer", "SessionRunArgs", "SessionRunContext", "SessionRunHook",
-    "SessionRunValues", "StepCounterHook", "StopAtStepHook", "SummarySaverHook", "TrainSpec",
-    "export", "inputs", "train_and_evaluate",
-]
-
-_real = compat.real_estimator()
-if _real is not None:
-  IS_REAL_TF_ESTIMATOR = True
-  globals().update({name: getattr(_real, name) for name in __all__})
-else:
-  IS_REAL_TF_ESTIMATOR = False
-  from estimator_cnn.runtime import export, inputs  # pylint: disable=g-import-not-at-top
-  from estimator_cnn.runtime.estimator import Estimator  # pylint: disable=g-import-not-at-top
-  from estimator_cnn.runtime.hooks import *  # pylint: disable=g-import-not-at-top,wildcard-import
-  from estimator_cnn.runtime.run_config import RunConfig  # pylint: disable=g-import-not-at-top
-  from estimator_cnn.runtime.spec import EstimatorSpec, ModeKeys  # pylint: disable=g-import-not-at-top
-  from estimator_cnn.runtime.training import (  # pylint: disable=g-import-not-at-top
-      EvalSpec, Exporter, LatestExporter, TrainSpec, train_and_evaluate)
+_estimator = _compat.load_estimator()
+__all__ = sorted(name for name in dir(_estimator) if not name.startswith("_"))
+globals().update({name: getattr(_estimator, name) for name in __all__})

@@ -158,8 +158,16 @@ class TrainingData(typing.NamedTuple):
   validation_labels: typing.Optional[np.ndarray]
 
 
-def training_data(recipe, images, labels):
-  """Splits the training set as the recipe does; all of it trains when it has no split."""
+def training_data(recipe, images, labels, subset=None):
+  """Splits the training set as the recipe does; all of it trains when it has no split.
+
+  With subset, only the first `subset` images are split and trained on.
+  """
+  if subset is not None:
+    if subset > len(labels):
+      raise UserError(f"--train_subset={subset} is more than the {len(labels)} training "
+                      f"images: pass at most {len(labels)}")
+    images, labels = images[:subset], labels[:subset]
   if recipe.split is None:
     return TrainingData(images, labels, None, None)
   train, validation = recipe.split.indices(labels)

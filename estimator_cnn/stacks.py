@@ -1,4 +1,4 @@
-"""The Pythons of the two stacks: current (TF 2.21, this package's runtime) and legacy (TF 2.15).
+"""The Pythons of the two stacks: current (TF 2.21) and legacy (TF 2.15), both with the real tf.estimator.
 
 Each comes from an environment variable, else from the repo's virtualenv
 (made by `make setup` and `make setup-legacy`).
@@ -15,10 +15,8 @@ STACKS = (CURRENT, LEGACY)
 ENV_VARS = {CURRENT: "ESTIMATOR_CNN_CURRENT_PYTHON", LEGACY: "ESTIMATOR_CNN_LEGACY_PYTHON"}
 VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy"}
 _MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy"}
-# Set to "ours" to use this package's runtime even where tf.estimator exists (read by compat).
-RUNTIME_ENV = "ESTIMATOR_CNN_RUNTIME"
-# Variables that would change how estimator_cnn picks TensorFlow, Keras and tf.estimator.
-CLEARED_ENV_VARS = ("TF_USE_LEGACY_KERAS", RUNTIME_ENV, "PYTHONPATH")
+# Variables that would change how estimator_cnn picks TensorFlow and Keras.
+CLEARED_ENV_VARS = ("TF_USE_LEGACY_KERAS", "PYTHONPATH")
 
 
 class StackNotFound(UserError):

@@ -98,3 +98,46 @@ def plot_curves(summaries, title, path):
     axes.legend(loc="lower right", fontsize=11, title="mean over seeds; band: min to max",
                 title_fontsize=10)
   _save(figure, path)
+
+
+def plot_gap(summaries, title, path):
+  """Training (dashed) and test (solid) accuracy during training, and at the end with the gap."""
+  figure = _new_figure()
+  curves, bars = figure.subplots(1, 2, width_ratios=(3, 2))
+  measured = [s for s in summaries if "train_accuracies" in s]
+  for index, s in enumerate(measured):
+    color = f"C{index % 10}"
+    steps = [point["step"] for point in s["curve"]]
+    curves.plot(steps, _percent(point["mean"] for point in s["curve"]), "o-", color=color,
+                markersize=3, linewidth=2, label=f"{s['rung']}. {s['name']}")
+    curves.fill_between(steps, _percent(point["min"] for point in s["curve"]),
+                        _percent(point["max"] for point in s["curve"]), color=color, alpha=0.15)
+    curves.plot([point["step"] for point in s["train_curve"]],
+                _percent(point["mean"] for point in s["train_curve"]), "--", color=color,
+                linewidth=1.5)
+  curves.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+  curves.set_xlabel("training step", fontsize=12)
+  curves.set_ylabel("accuracy (%)", fontsize=12)
+  curves.set_title("solid: test, dashed: training images (mean over seeds)", fontsize=11)
+  curves.grid(alpha=0.3)
+  curves.legend(loc="lower right", fontsize=10)
+  positions = range(len(measured))
+  train = [100 * s["train_accuracy_mean"] for s in measured]
+  test = [100 * s["accuracy_mean"] for s in measured]
+  bars.bar([x - 0.2 for x in positions], train, width=0.4, color="tab:gray",
+           label="training images")
+  bars.bar([x + 0.2 for x in positions], test, width=0.4, color="tab:blue", label="test images")
+  for x, s in zip(positions, measured):
+    bars.annotate(f"gap {100 * s['gap_mean']:.1f}", (x, max(train[x], test[x])), xytext=(0, 4),
+                  textcoords="offset points", ha="center", fontsize=10, fontweight="bold")
+  low = min(test + train) if measured else 0
+  bars.set_ylim(max(0, low - 5), 101)
+  bars.set_xticks(list(positions),
+                  [textwrap.fill(f"{s['rung']}. {s['name']}", LABEL_WIDTH) for s in measured],
+                  fontsize=10)
+  bars.set_ylabel("accuracy at the last step (%)", fontsize=12)
+  bars.set_title("at the end of training", fontsize=11)
+  bars.grid(axis="y", alpha=0.3)
+  bars.legend(loc="lower right", fontsize=10)
+  figure.suptitle(title, fontsize=14)
+  _save(figure, path)

@@ -90,6 +90,10 @@ def define_training_flags(flag_values=flags.FLAGS):
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("log_every", 100, "Steps between progress lines.", lower_bound=1,
                        flag_values=flag_values)
+  flags.DEFINE_integer("train_subset", None,
+                       "Train on the first N images of the training set only (before the "
+                       "preset's validation split). Default: all of them.", lower_bound=1,
+                       flag_values=flag_values)
   flags.DEFINE_integer("save_checkpoints_steps", None,
                        "Steps between checkpoints while training. Default: tf.estimator's, one "
                        "every 10 minutes (and one at the end).", lower_bound=1,

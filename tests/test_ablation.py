@@ -92,7 +92,7 @@ def test_builtin_ablation_ladder_is_the_blog_table():
   ladder = ablation.load_ladder(study="ablation")
   rung1 = {"optimizer": "gradient_descent", "learning_rate": 0.001, "conv_blocks": 2,
            "dropout_pool2": 0.0, "dropout_pool3": 0.0, "dropout_dense": 0.4, "steps": 1000,
-           "batch_size": 100}
+           "batch_size": 100, "train_subset": None}
   rung2 = {**rung1, "optimizer": "adam"}
   rung3 = {**rung2, "conv_blocks": 3}
   rung4 = {**rung3, "steps": 1500}
@@ -104,22 +104,39 @@ def test_builtin_ablation_ladder_is_the_blog_table():
   assert [rung.reference_accuracy for rung in ladder.rungs] == [
       (0.631, 0.635), (0.896, 0.896), (0.885, 0.889), (0.902, 0.899), (0.896, 0.900)]
   # The top rung is what run.py trains by default.
-  assert rung5 == {**model.DEFAULT_PARAMS, "steps": config.DEFAULT_STEPS, "batch_size": 100}
+  assert rung5 == {**model.DEFAULT_PARAMS, "steps": config.DEFAULT_STEPS, "batch_size": 100,
+                   "train_subset": None}
+  assert (ladder.seeds, ladder.eval_every, ladder.train_accuracy) == (3, 100, False)
 
 
-def test_builtin_optimizers_ladder_varies_only_the_optimizer_on_rung_3s_network():
-  rung3 = ablation.load_ladder(study="ablation").rungs[2].config
+def test_builtin_optimizers_ladder_varies_only_the_optimizer_on_the_blogs_first_network():
+  rung1 = ablation.load_ladder(study="ablation").rungs[0].config
   rungs = ablation.load_ladder(study="optimizers").rungs
   network = lambda c: {k: v for k, v in c.items() if k not in ("optimizer", "learning_rate")}
-  assert all(network(rung.config) == network(rung3) for rung in rungs)
+  assert all(network(rung.config) == network(rung1) for rung in rungs)
   assert [(r.config["optimizer"], r.config["learning_rate"]) for r in rungs] == [
       ("adam", 0.001), ("gradient_descent", 0.001), ("gradient_descent", 0.01),
-      ("gradient_descent", 0.05), ("gradient_descent", 0.1)]
+      ("gradient_descent", 0.05), ("gradient_descent", 0.1), ("gradient_descent", 0.2)]
+  # Its first two rungs are the blog's step from rung 1 to rung 2.
+  assert [rungs[1].config, rungs[0].config] == [
+      rung.config for rung in ablation.load_ladder(study="ablation").rungs[:2]]
+
+
+def test_builtin_dropouts_ladder_adds_one_dropout_per_rung_on_a_training_subset():
+  ladder = ablation.load_ladder(study="dropouts")
+  rung5 = ablation.load_ladder(study="ablation").rungs[4].config
+  dropouts = [tuple(r.config[k] for k in ("dropout_dense", "dropout_pool2", "dropout_pool3"))
+              for r in ladder.rungs]
+  assert dropouts == [(0, 0, 0), (0.4, 0, 0), (0.4, 0.25, 0), (0.4, 0.25, 0.25)]
+  # The last rung is the blog's network and recipe, trained longer on 10,000 images.
+  assert ladder.rungs[-1].config == {**rung5, "steps": 2000, "train_subset": 10000}
+  assert (ladder.seeds, ladder.eval_every, ladder.train_accuracy) == (2, 200, True)
 
 
 @pytest.mark.parametrize("study", ablation.STUDIES)
 def test_run_py_command_of_each_rung_trains_the_same_config(study):
-  assert set(ablation.CONFIG_KEYS) == set(model.DEFAULT_PARAMS) | {"steps", "batch_size"}
+  assert set(ablation.CONFIG_KEYS) == set(model.DEFAULT_PARAMS) | {"steps", "batch_size",
+                                                                    "train_subset"}
   for rung in ablation.load_ladder(study=study).rungs:
     command = shlex.split(ablation.run_py_command(rung.config, 2, 100, "/data/fashion mnist"))
     assert command[:2] == ["python", "run.py"]
@@ -131,6 +148,7 @@ def test_run_py_command_of_each_rung_trains_the_same_config(study):
     assert {k: params[k] for k in model.DEFAULT_PARAMS} == {
         k: rung.config[k] for k in model.DEFAULT_PARAMS}
     assert config.step_budget(flag_values) == (rung.config["steps"], None)
+    assert flag_values.train_subset == rung.config["train_subset"]
     assert (flag_values.batch_size, flag_values.seed, flag_values.mode, flag_values.eval_every,
             flag_values.data_dir) == (rung.config["batch_size"], 2, "train_and_eval", 100,
                                       "/data/fashion mnist")
@@ -230,10 +248,10 @@ def test_interrupted_run_resumes_from_its_checkpoint_keeping_its_curve(
           "--seeds=1", "--eval_every=3"]
   evaluate = ablation._evaluate  # pylint: disable=protected-access
 
-  def evaluate_then_interrupt(estimator, dataset):
+  def evaluate_then_interrupt(estimator, *args):
     if os.path.exists(os.path.join(estimator.model_dir, ablation.PROGRESS_FILE)):
       raise RuntimeError("interrupted")
-    return evaluate(estimator, dataset)
+    return evaluate(estimator, *args)
 
   monkeypatch.setattr(ablation, "_evaluate", evaluate_then_interrupt)
   with pytest.raises(RuntimeError, match="interrupted"):
@@ -254,6 +272,46 @@ def test_interrupted_run_resumes_from_its_checkpoint_keeping_its_curve(
       checkpoints)
 
 
+def test_study_with_train_accuracy_reports_the_gap_and_resumes(fixture_data, tmp_path,
+                                                              monkeypatch, capsys):
+  # A ladder object sets its own seeds and eval_every, and measures the training images too.
+  ladder = write_ladder(tmp_path / "gap.json", {
+      "title": "Gap", "seeds": 1, "eval_every": 3, "train_accuracy": True,
+      "rungs": [{"name": "subset", "change": {**TINY_LADDER[0]["change"], "train_subset": 60}}]})
+  args = [f"--ladder={ladder}", f"--data_dir={fixture_data}", f"--output_dir={tmp_path / 'out'}"]
+  evaluate = ablation._evaluate  # pylint: disable=protected-access
+  measured = []
+
+  def record_then_interrupt(estimator, test, train=None):
+    measured.append(len(train[1]))
+    if os.path.exists(os.path.join(estimator.model_dir, ablation.PROGRESS_FILE)):
+      raise RuntimeError("interrupted")
+    return evaluate(estimator, test, train)
+
+  monkeypatch.setattr(ablation, "_evaluate", record_then_interrupt)
+  with pytest.raises(RuntimeError, match="interrupted"):
+    run_study(*args)
+  monkeypatch.undo()
+  assert measured == [60, 60]  # The 60 training images, not the fixture's 200.
+  assert run_study(*args) == 0
+  out = capsys.readouterr().out
+  assert "run 1/1: rung 1 (subset) seed 1: resuming at step 6" in out
+
+  results = read_json(os.path.join(tmp_path, "out", "results.json"))
+  [run] = results["runs"]
+  assert [p["step"] for p in run["curve"]] == [3, 6] and run["seed"] == 1
+  assert all(0 <= p["train_accuracy"] <= 1 and p["train_loss"] > 0 for p in run["curve"])
+  assert run["train_accuracy"] == run["curve"][-1]["train_accuracy"]
+  [rung] = results["rungs"]
+  assert rung["gap_mean"] == pytest.approx(run["train_accuracy"] - run["accuracy"])
+  assert results["eval_every"] == 3 and results["seeds"] == [1]
+  markdown = (tmp_path / "out" / "results.md").read_text()
+  assert "| rung | training accuracy | test accuracy | gap | best test accuracy |" in markdown
+  assert "--train_subset=60" in rung["run_py_command"]
+  content = (tmp_path / "out" / ablation.GAP_FIGURE).read_bytes()
+  assert content.startswith(b"\x89PNG") and len(content) > 20000
+
+
 @pytest.mark.parametrize("content,message", [
     ("{not json", "is not valid JSON"),
     ("[]", "must hold a non-empty JSON list of rungs"),
@@ -269,6 +327,9 @@ def test_interrupted_run_resumes_from_its_checkpoint_keeping_its_curve(
     ('[{"name": "a", "change": {"dropout_dense": true}}]', "dropout_dense=true must be"),
     ('[{"name": "a", "blog_accuracy": 89}]', "blog_accuracy must hold fractions in [0, 1]"),
     ('[{"name": "Adam"}, {"name": "adam"}]', 'two rungs are named "adam"'),
+    ('{"rungs": [{"name": "a"}], "seeds": 0}', "seeds must be an integer >= 1"),
+    ('{"rungs": [{"name": "a"}], "train_accuracy": "yes"}', "train_accuracy must be true or"),
+    ('[{"name": "a", "change": {"train_subset": 0}}]', "train_subset=0 must be an integer"),
 ])
 def test_bad_ladder_is_one_error_line_and_results_stay(tiny_study, tmp_path, capsys, content,
                                                        message):

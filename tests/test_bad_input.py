@@ -325,6 +325,7 @@ def test_flags_at_their_limits_train(tmp_path, capsys, flags):
     ("--log_every=0", "--log_every=0"),
     ("--save_checkpoints_steps=0", "--save_checkpoints_steps=0"),
     ("--seed=-1", "--seed=-1"),
+    ("--train_subset=0", "--train_subset=0"),
     ("--predict_indices=10000", "--predict_indices must be integers in 0..9999"),
     ("--predict_indices=-1", "--predict_indices must be integers in 0..9999"),
     ("--predict_indices=", "--predict_indices must be integers in 0..9999"),
@@ -333,6 +334,15 @@ def test_flags_past_their_limits_are_refused(tmp_path, flag, message):
   result = run_script(flag, cwd=str(tmp_path))
   assert result.returncode != 0 and message in result.stderr, result.stderr
   assert "Traceback" not in result.stderr and os.listdir(tmp_path) == []
+
+
+def test_train_subset_past_the_training_set_is_refused(fixture_data, tmp_path, capsys):
+  model_dir = tmp_path / "model"
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                        "--train_subset=301", "--steps=1") == 1
+  assert_one_line_error(capsys.readouterr().err, "--train_subset=301 is more than the 300 "
+                        "training images: pass at most 300")
+  assert not model_dir.exists()
 
 
 def test_predict_indices_past_the_test_set_are_refused(fixture_data, trained, capsys):

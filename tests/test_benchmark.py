@@ -81,8 +81,8 @@ def test_share_of_peak():
 
 
 def _results():
-  row = {"label": "our runtime, TF 2.21, float32", "stack": "current", "status": "ok",
-         "tensorflow": "2.21.0", "runtime": "estimator_cnn", "dtype": "float32",
+  row = {"label": "tf.estimator on TF 2.21, float32", "stack": "current", "status": "ok",
+         "tensorflow": "2.21.0", "runtime": "tf.estimator 2.15.0", "dtype": "float32",
          "batch_size": 100, "train_examples_per_sec": 1234.5, "train_samples": [1200.0, 1234.5],
          "eval_examples_per_sec": 4321.0, "peak_rss_mb": 987.6, "share_of_peak": 0.25,
          "time_to_accuracy": {"text": "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s)"}}
@@ -115,8 +115,8 @@ def test_results_are_written_as_json_and_markdown(tmp_path):
           and "float32 150 GFLOP/s, bfloat16 20 GFLOP/s (emulated" in markdown)
   table = [line for line in markdown.splitlines() if line.startswith("| ")]
   assert len(table) == 3 and all(line.count("|") == 10 for line in table)
-  assert table[1] == ("| ours_fp32 | our runtime, TF 2.21, float32 | TF 2.21.0, estimator_cnn, "
-                      "batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | 41.0 s at step 900 "
+  assert table[1] == ("| ours_fp32 | tf.estimator on TF 2.21, float32 | TF 2.21.0, "
+                      "tf.estimator 2.15.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | 41.0 s at step 900 "
                       "(training 30.0 s, evaluating 9.0 s) |")
   assert f"| bfloat16 | {benchmark.NOT_SUPPORTED} |" in table[2]
 
@@ -146,11 +146,10 @@ def test_stack_python_falls_back_to_the_repo_venv(monkeypatch, tmp_path):
   assert stacks_lib.python_of(stacks_lib.LEGACY) == str(python)
 
 
-def test_subprocess_env_clears_what_picks_keras_and_the_runtime(monkeypatch):
+def test_subprocess_env_clears_what_picks_keras(monkeypatch):
   monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
-  monkeypatch.setenv("ESTIMATOR_CNN_RUNTIME", "ours")
   env = stacks_lib.subprocess_env({"EXTRA": "x"})
-  assert "TF_USE_LEGACY_KERAS" not in env and "ESTIMATOR_CNN_RUNTIME" not in env
+  assert "TF_USE_LEGACY_KERAS" not in env
   assert env["PYTHONPATH"] == stacks_lib.REPO_ROOT and env["EXTRA"] == "x"
 
 
@@ -207,18 +206,18 @@ def test_tiny_benchmark_end_to_end(tmp_path):
     assert row["peak_rss_mb"] > 100 and row["batch_size"] == 10
     tta = row["time_to_accuracy"]
     assert tta["step"] == 2 and tta["seconds"] > tta["train_secs"] > 0
-  assert results["systems"]["ours_fp32"]["runtime"] == "estimator_cnn"
+  assert results["systems"]["ours_fp32"]["runtime"] == "tf.estimator 2.15.0"
   assert results["systems"]["keras_fp32"]["runtime"].startswith("keras 3.")
   assert results["machine"]["flops_per_example"]["forward"] == pytest.approx(
       BLOG_FORWARD_FLOPS, rel=0.02)
   assert (output_dir / benchmark.MARKDOWN_FILE).read_text() == benchmark.markdown_report(results)
 
 
-def test_our_runtime_and_the_real_tf_estimator_side_by_side_on_tf215(tmp_path):
+def test_the_legacy_stack_is_measured_beside_the_current_one(tmp_path):
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=200, num_test=1000)
   output_dir = tmp_path / "out"
   result = _run_benchmark(
-      "--systems=ours_tf215,tf_estimator", "--rounds=1", "--steps=2", "--warmup_steps=1",
+      "--systems=ours_fp32,tf_estimator", "--rounds=1", "--steps=2", "--warmup_steps=1",
       "--batch_size=10", "--tta_rounds=0", "--matmul_size=64", f"--data_dir={data_dir}",
       f"--output_dir={output_dir}",
       env={"ESTIMATOR_CNN_LEGACY_PYTHON": stacks.python_of(stacks.LEGACY)})
@@ -228,5 +227,5 @@ def test_our_runtime_and_the_real_tf_estimator_side_by_side_on_tf215(tmp_path):
     rows = json.load(f)["systems"]
   assert {name: (row["status"], row["tensorflow"], row["runtime"])
           for name, row in rows.items()} == {
-              "ours_tf215": ("ok", "2.15.1", "estimator_cnn"),
-              "tf_estimator": ("ok", "2.15.1", "tf.estimator")}
+              "ours_fp32": ("ok", "2.21.0", "tf.estimator 2.15.0"),
+              "tf_estimator": ("ok", "2.15.1", "tf.estimator 2.15.0")}

@@ -1,0 +1,127 @@
+"""Runs the real tf.estimator (the tensorflow-estimator 2.15 wheel) on TensorFlow >= 2.16.
+
+The wheel declares no dependencies and still works on current TensorFlow, but it
+imports a few private pieces that TensorFlow 2.16 removed:
+- `tensorflow.python.distribute.estimator_training` (estimator.py, training.py,
+  run_config.py): supplied by estimator_cnn.legacy.estimator_training, which does
+  what TF 2.15's did;
+- `tf_export.ESTIMATOR_API_NAME` and its attribute slots in `API_ATTRS` /
+  `API_ATTRS_V1` (estimator_export.py decorates every public name with them):
+  restored with TF 2.15's values, so names are recorded as they were;
+- `tensorflow.python.tpu.tpu_embedding`, `tpu_embedding_gradient` and
+  `session_support` (TPUEstimator only): placeholders whose every use raises
+  TPUNotSupported, as TPUEstimator cannot run here anyway.
+Each patch is applied only where the name is missing, so on TF 2.15 this module
+changes nothing. Nothing else of TensorFlow is changed. `load_estimator` then
+makes `tf.estimator`, `tf.compat.v1.estimator` and `tf.compat.v2.estimator`
+work again on TF >= 2.16, as TF 2.15's lazy loaders did.
+"""
+
+import importlib
+import importlib.metadata
+import importlib.util
+import sys
+import types
+
+from estimator_cnn.compat import TF_VERSION, major_minor, tf
+from estimator_cnn.errors import UserError
+
+ESTIMATOR_VERSION = "2.15.0"
+# The newest TensorFlow these patches were checked against.
+CHECKED_UP_TO = (2, 21)
+_ESTIMATOR_API_NAME = "estimator"
+_TPU_MODULES = ("tensorflow.python.tpu.tpu_embedding",
+                "tensorflow.python.tpu.tpu_embedding_gradient",
+                "tensorflow.python.tpu.session_support")
+_API_MODULES = {"v1": "tensorflow_estimator.python.estimator.api._v1.estimator",
+                "v2": "tensorflow_estimator.python.estimator.api._v2.estimator"}
+
+
+class TPUNotSupported(UserError):
+  """TPUEstimator's TPU pieces were used on a TensorFlow that no longer has them."""
+
+
+def _is_missing(module_name):
+  try:
+    return importlib.util.find_spec(module_name) is None
+  except ImportError:
+    return True
+
+
+def _restore_estimator_api_name():
+  from tensorflow.python.util import tf_export  # pylint: disable=g-import-not-at-top
+  if hasattr(tf_export, "ESTIMATOR_API_NAME"):
+    return
+  tf_export.ESTIMATOR_API_NAME = _ESTIMATOR_API_NAME
+  tf_export.SUBPACKAGE_NAMESPACES.append(_ESTIMATOR_API_NAME)
+  attributes = type(tf_export.API_ATTRS[tf_export.TENSORFLOW_API_NAME])
+  tf_export.API_ATTRS[_ESTIMATOR_API_NAME] = attributes(
+      "_estimator_api_names", "_estimator_api_constants")
+  tf_export.API_ATTRS_V1[_ESTIMATOR_API_NAME] = attributes(
+      "_estimator_api_names_v1", "_estimator_api_constants_v1")
+
+
+def _tpu_placeholder(module_name):
+  """A module whose every attribute is a class that raises TPUNotSupported when used."""
+  module = types.ModuleType(module_name, f"Placeholder for {module_name}, removed in TF 2.16.")
+  message = (f"{module_name} was removed in TensorFlow 2.16, so TPUEstimator's TPU features "
+             f"cannot run on TensorFlow {TF_VERSION}: use TensorFlow 2.15 (Python <= 3.11) "
+             "or a Keras TPU strategy")
+
+  class Removed:
+    def __init__(self, *args, **kwargs):
+      raise TPUNotSupported(message)
+
+  def getattr_(name):
+    if name.startswith("__"):
+      raise AttributeError(name)
+    placeholder = type(name, (Removed,), {"__module__": module_name})
+    setattr(module, name, placeholder)
+    return placeholder
+
+  module.__getattr__ = getattr_
+  return module
+
+
+def _supply_modules():
+  from estimator_cnn.legacy import estimator_training  # pylint: disable=g-import-not-at-top
+  supplied = {"tensorflow.python.distribute.estimator_training": estimator_training}
+  supplied.update({name: _tpu_placeholder(name) for name in _TPU_MODULES})
+  for name, module in supplied.items():
+    if _is_missing(name):
+      sys.modules[name] = module
+      parent, _, child = name.rpartition(".")
+      setattr(importlib.import_module(parent), child, module)
+
+
+def patch_tensorflow():
+  """Supplies what tensorflow-estimator needs and TensorFlow removed; a no-op on TF <= 2.15."""
+  _restore_estimator_api_name()
+  _supply_modules()
+
+
+def stack_description():
+  """What runs the Estimator here, e.g. 'TensorFlow 2.21.0, tf.estimator 2.15.0'."""
+  return (f"TensorFlow {TF_VERSION}, tf.estimator "
+          f"{importlib.metadata.version('tensorflow-estimator')}")
+
+
+def load_estimator():
+  """Returns `tf.compat.v1.estimator`, the real one, after patching TensorFlow where needed."""
+  if importlib.util.find_spec("tensorflow_estimator") is None:
+    raise UserError(f"TensorFlow {TF_VERSION} has no tf.estimator: pip install "
+                    f"tensorflow-estimator=={ESTIMATOR_VERSION}")
+  patch_tensorflow()
+  try:
+    modules = {version: importlib.import_module(name) for version, name in _API_MODULES.items()}
+  except (ImportError, AttributeError) as e:
+    checked = ".".join(map(str, CHECKED_UP_TO))
+    raise UserError(f"tensorflow-estimator {ESTIMATOR_VERSION} does not load on TensorFlow "
+                    f"{TF_VERSION} ({type(e).__name__}: {e}); estimator_cnn was checked up to "
+                    f"TensorFlow {checked}: pip install 'tensorflow=={checked}.*' "
+                    f"'tf-keras=={checked}.*'") from e
+  if major_minor(TF_VERSION) >= (2, 16):
+    tf.estimator = modules["v2"]
+    tf.compat.v2.estimator = modules["v2"]
+    tf.compat.v1.estimator = modules["v1"]
+  return tf.compat.v1.estimator
