@@ -3,16 +3,22 @@
 from absl import app
 from absl import flags
 
-from estimator_cnn import cli
+from estimator_cnn.base import command
 from flags import core as flags_core
 
 FLAGS = flags.FLAGS
 
 
+def run(flag_values):
+  """Runs the parsed flags' --mode; returns the exit code."""
+  return command.run("estimator_cnn.app.main:run", flags_core.settings(flag_values),
+                     verbose=flag_values.verbose)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  return cli.run_main(FLAGS)
+  return run(FLAGS)
 
 
 def entry_point():

@@ -1,19 +1,29 @@
 """Flag definitions, grouped as in tensorflow/models' official/utils/flags, with validators.
 
 Each define_* function takes the FlagValues to define into (absl's global FLAGS
-by default; tests pass their own). Flags are never mutated: values that depend
-on other flags (the step budget, say) are resolved by estimator_cnn.config.
+by default; tests pass their own). Flags are never mutated: `settings` hands
+their values to the library as an app.settings.Settings, where values that
+depend on other flags (the step budget, say) are resolved.
 """
 
 from absl import flags
+
+from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.model import presets
 
 MODES = ("train", "eval", "predict", "train_and_eval", "inspect", "export")
 INVERT_CHOICES = ("auto", "yes", "no")
 OPTIMIZERS = ("adam", "gradient_descent")
 DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
 DTYPES = ("float32", "bfloat16")
-RECIPES = ("fast",)
-PRESETS = ("blog_cnn", "tf_tutorial", "keras_cnn", "small_cnn", "bn_cnn", "mlp", "small_conv2")
+
+
+def define_data_flag(flag_values=flags.FLAGS):
+  """--data_dir: where Fashion-MNIST is; run.py's and every study's."""
+  flags.DEFINE_string("data_dir", None,
+                      "Folder with the four Fashion-MNIST IDX .gz files or Kaggle's two CSVs. "
+                      "Searched otherwise: ~/.keras/datasets/fashion-mnist, then "
+                      "/usr/share/datasets/fashion-mnist.", flag_values=flag_values)
 
 
 def define_run_flags(flag_values=flags.FLAGS):
@@ -23,10 +33,7 @@ def define_run_flags(flag_values=flags.FLAGS):
   flags.DEFINE_string("model_dir", None,
                       "Checkpoint folder. Training without it makes a fresh one under runs/.",
                       flag_values=flag_values)
-  flags.DEFINE_string("data_dir", None,
-                      "Folder with the four Fashion-MNIST IDX .gz files or Kaggle's two CSVs. "
-                      "Searched otherwise: ~/.keras/datasets/fashion-mnist, then "
-                      "/usr/share/datasets/fashion-mnist.", flag_values=flag_values)
+  define_data_flag(flag_values)
   flags.DEFINE_integer("seed", 1, "Graph-level random seed (weights, dropout, shuffling).",
                        lower_bound=0, flag_values=flag_values)
   flags.DEFINE_list("predict_indices", ["0", "1", "2", "3", "4"],
@@ -105,7 +112,7 @@ def define_training_flags(flag_values=flags.FLAGS):
 
 def define_preset_flags(flag_values=flags.FLAGS):
   """--preset, a published network and recipe, and --epochs; after define_training_flags."""
-  flags.DEFINE_enum("preset", None, PRESETS,
+  flags.DEFINE_enum("preset", None, list(presets.PRESETS),
                     "Published network with its training recipe, which sets the defaults of "
                     "--optimizer, --learning_rate, --batch_size, the budget, the validation split "
                     "and --eval_every; flags given explicitly win. --conv_blocks and the dropout "
@@ -132,7 +139,7 @@ def define_performance_flags(flag_values=flags.FLAGS):
                     "softmax (checkpoints stay float32); on a CPU without AVX512_BF16 or AMX it "
                     "says so and trains in float32. Default: --recipe's, else the model_dir's, "
                     "else float32.", flag_values=flag_values)
-  flags.DEFINE_enum("recipe", None, RECIPES,
+  flags.DEFINE_enum("recipe", None, list(presets.TUNED_RECIPES),
                     "Training recipe for blog_cnn: sets the defaults of --batch_size, --steps, "
                     "--learning_rate (warmed up, then cosine-decayed to 0 at the budget's last "
                     "step) and --dtype; flags given explicitly win. fast: 90% test accuracy "
@@ -167,3 +174,9 @@ def define_all(flag_values=flags.FLAGS):
   define_preset_flags(flag_values)
   define_performance_flags(flag_values)
   define_report_flags(flag_values)
+
+
+def settings(flag_values=flags.FLAGS):
+  """The parsed values of define_all's flags as Settings, knowing which were given."""
+  values = {name: flag_values[name].value for name in flag_values}
+  return settings_lib.Settings(values, {name for name in values if flag_values[name].present})

@@ -17,11 +17,11 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from estimator_cnn import data
 from estimator_cnn import estimator as tf_estimator
-from estimator_cnn import input_fn
-from estimator_cnn import model
-from estimator_cnn.compat import tf
+from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.data import idx_csv
+from estimator_cnn.data import input_fn
+from estimator_cnn.model import model_fn
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 v1 = tf.compat.v1
@@ -46,7 +46,7 @@ def training_session(images, labels, batch_size, make_input_fn):
     if make_input_fn is None:
       image_batch = v1.placeholder(tf.float32, [None, 28, 28])
       label_batch = v1.placeholder(labels.dtype, [None])
-      features = {model.FEATURE_KEY: image_batch}
+      features = {model_fn.FEATURE_KEY: image_batch}
       rng = np.random.RandomState(1)
 
       def feed():
@@ -54,10 +54,10 @@ def training_session(images, labels, batch_size, make_input_fn):
         return {image_batch: images[indices], label_batch: labels[indices]}
     else:
       features, label_batch = make_input_fn(
-          {model.FEATURE_KEY: images}, labels, batch_size=batch_size, num_epochs=None,
+          {model_fn.FEATURE_KEY: images}, labels, batch_size=batch_size, num_epochs=None,
           shuffle=True)()
       feed = lambda: None
-    spec = model.model_fn(features, label_batch, tf_estimator.ModeKeys.TRAIN, {})
+    spec = model_fn.model_fn(features, label_batch, tf_estimator.ModeKeys.TRAIN, {})
     session = v1.train.MonitoredTrainingSession(
         config=tf_estimator.RunConfig().session_config, save_checkpoint_secs=None,
         save_summaries_steps=None, log_step_count_steps=None)
@@ -66,7 +66,7 @@ def training_session(images, labels, batch_size, make_input_fn):
 
 def main(argv):
   del argv
-  dataset = data.load_fashion_mnist(None)
+  dataset = idx_csv.load_fashion_mnist(None)
   runs = {name: training_session(dataset.train_images, dataset.train_labels, FLAGS.batch_size,
                                  make_input_fn)
           for name, make_input_fn in INPUTS.items()}

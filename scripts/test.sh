@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # On Python 3.13: the compatibility module, canned estimators and the zero-edit runner
-# (tests/legacy), the classic program and cross-stack checkpoints, one tiny end-to-end run.
-PY313_TESTS=(tests/legacy tests/test_legacy_compat.py tests/test_run.py::test_train_eval_resume_and_predict)
+# (tests/legacy, with the classic program and cross-stack checkpoints), the package's arrows,
+# one tiny end-to-end run.
+PY313_TESTS=(tests/legacy tests/test_architecture.py tests/app/test_run.py::test_train_eval_resume_and_predict)
 status=0
 run_stack() {  # name, python, pytest arguments...
   local name=$1 python=$2

@@ -3,7 +3,7 @@
 import pytest
 
 from tests import idx_fixtures
-from tests.test_run import TINY, run_in_process
+from tests.helpers import TINY, run_in_process
 
 
 @pytest.fixture(scope="session")

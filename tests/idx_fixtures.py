@@ -5,7 +5,8 @@ import os
 
 import numpy as np
 
-from estimator_cnn import data
+from estimator_cnn.base.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
+from estimator_cnn.data import idx_csv
 
 _BAR_WIDTH = 4
 
@@ -17,10 +18,10 @@ def make_images(num, seed):
   bar, at a class-specific position, over noise. Classes are balanced.
   """
   rng = np.random.default_rng(seed)
-  labels = rng.permutation(np.arange(num) % data.NUM_CLASSES).astype(np.uint8)
-  images = rng.integers(0, 60, size=(num, data.IMAGE_SIZE, data.IMAGE_SIZE),
+  labels = rng.permutation(np.arange(num) % NUM_CLASSES).astype(np.uint8)
+  images = rng.integers(0, 60, size=(num, IMAGE_SIZE, IMAGE_SIZE),
                         dtype=np.uint8)
-  bars = rng.integers(180, 256, size=(num, _BAR_WIDTH, data.IMAGE_SIZE),
+  bars = rng.integers(180, 256, size=(num, _BAR_WIDTH, IMAGE_SIZE),
                       dtype=np.uint8)
   for i, label in enumerate(labels):
     start = 2 + 5 * (label % 5)
@@ -38,9 +39,9 @@ def write_fixture_dataset(directory, num_train=200, num_test=100, seed=0):
   for split, num, split_seed in (("train", num_train, seed),
                                  ("test", num_test, seed + 1)):
     images, labels = make_images(num, split_seed)
-    data.write_idx(os.path.join(directory, data.IDX_FILES[f"{split}_images"]),
+    idx_csv.write_idx(os.path.join(directory, idx_csv.IDX_FILES[f"{split}_images"]),
                    images)
-    data.write_idx(os.path.join(directory, data.IDX_FILES[f"{split}_labels"]),
+    idx_csv.write_idx(os.path.join(directory, idx_csv.IDX_FILES[f"{split}_labels"]),
                    labels)
   return directory
 
@@ -50,12 +51,12 @@ def write_fixture_csv(directory, num_train=200, num_test=100, seed=0):
   directory = os.fspath(directory)
   os.makedirs(directory, exist_ok=True)
   header = "label," + ",".join(
-      f"pixel{i}" for i in range(1, data.IMAGE_SIZE * data.IMAGE_SIZE + 1))
+      f"pixel{i}" for i in range(1, IMAGE_SIZE * IMAGE_SIZE + 1))
   for split, num, split_seed in (("train", num_train, seed),
                                  ("test", num_test, seed + 1)):
     images, labels = make_images(num, split_seed)
     table = np.column_stack([labels, images.reshape(num, -1)])
-    np.savetxt(os.path.join(directory, data.CSV_FILES[split]), table,
+    np.savetxt(os.path.join(directory, idx_csv.CSV_FILES[split]), table,
                fmt="%d", delimiter=",", header=header, comments="")
   return directory
 

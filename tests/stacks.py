@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from estimator_cnn import stacks as stacks_lib
+from estimator_cnn.base import stacks as stacks_lib
 
 REPO_ROOT = pathlib.Path(stacks_lib.REPO_ROOT)
 CURRENT = stacks_lib.CURRENT

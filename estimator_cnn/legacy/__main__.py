@@ -12,7 +12,7 @@ import os
 import runpy
 import sys
 
-from estimator_cnn.errors import UserError
+from estimator_cnn.base.errors import UserError
 
 USAGE = "usage: python -m estimator_cnn.legacy SCRIPT.py [ARGS...]"
 

@@ -23,8 +23,8 @@ import importlib.util
 import sys
 import types
 
-from estimator_cnn.compat import TF_VERSION, major_minor, tf
-from estimator_cnn.errors import UserError
+from estimator_cnn.base.errors import UserError
+from estimator_cnn.base.tf_setup import TF_VERSION, major_minor, tf
 
 ESTIMATOR_VERSION = "2.15.0"
 # The newest TensorFlow these patches were checked against.
@@ -42,6 +42,8 @@ class TPUNotSupported(UserError):
 
 
 def _is_missing(module_name):
+  if sys.modules.get(module_name) is not None:  # Imported or supplied (placeholders have no spec).
+    return False
   try:
     return importlib.util.find_spec(module_name) is None
   except ImportError:
@@ -108,11 +110,11 @@ def stack_description():
 
 def load_estimator():
   """Returns `tf.compat.v1.estimator`, the real one, after patching TensorFlow where needed."""
-  if importlib.util.find_spec("tensorflow_estimator") is None:
+  if _is_missing("tensorflow_estimator"):
     raise UserError(f"TensorFlow {TF_VERSION} has no tf.estimator: pip install "
                     f"tensorflow-estimator=={ESTIMATOR_VERSION}")
-  patch_tensorflow()
   try:
+    patch_tensorflow()
     modules = {version: importlib.import_module(name) for version, name in _API_MODULES.items()}
   except (ImportError, AttributeError) as e:
     checked = ".".join(map(str, CHECKED_UP_TO))

@@ -158,7 +158,7 @@ def check_checkpoint(tf, path, reference):
 
 def leftovers(model_dir):
   """(partial files and lock temporaries in model_dir, pid in its lock file or None)."""
-  from estimator_cnn import safety  # pylint: disable=g-import-not-at-top
+  from estimator_cnn.training import safety  # pylint: disable=g-import-not-at-top
   found = [os.path.basename(path) for path in safety.partial_files(model_dir)]
   found += [name for name in os.listdir(model_dir) if name.startswith(safety.LOCK_FILE + ".")]
   try:
@@ -198,7 +198,7 @@ def main():
     if os.path.exists(folder):
       sys.exit(f"{folder} exists: pass a new --model_dir")
   os.makedirs(logs)
-  from estimator_cnn.compat import tf  # pylint: disable=g-import-not-at-top
+  from estimator_cnn.base.tf_setup import tf  # pylint: disable=g-import-not-at-top
   checks, failures, rows = [], [], []
 
   def check(name, ok, detail):

@@ -1,0 +1,146 @@
+"""--mode=train_and_eval: here, or as the task of a TF_CONFIG cluster.
+
+Without a cluster in TF_CONFIG this is app.train.train, evaluating every
+--eval_every steps. With one, every task runs the same command and
+`train_and_evaluate` gives it its role: the chief and workers train (the
+chief saves a checkpoint every --eval_every steps), the evaluator evaluates
+each new checkpoint, the ps tasks hold the variables. All tasks share
+--model_dir and need --max_steps, so that they agree on the last step;
+--sync_replicas makes the updates synchronous.
+"""
+
+import os
+import time
+
+from estimator_cnn import estimator as tf_estimator
+from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.app import train
+from estimator_cnn.base.errors import UserError
+from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.data import idx_csv
+from estimator_cnn.data import splits
+from estimator_cnn.model import presets
+from estimator_cnn.training import build
+from estimator_cnn.training import model_dir as model_dir_lib
+
+v1 = tf.compat.v1
+EVALUATOR = "evaluator"
+# How often, at most, the evaluator evaluates the newest checkpoint.
+EVALUATOR_THROTTLE_SECS = 1
+
+
+class _ReportMetrics(tf_estimator.Exporter):
+  """Prints each evaluation's metrics as app.train does, keeping the best if the recipe does.
+
+  train_and_evaluate calls its exporters after every evaluation, on both
+  tf.estimator and this package's runtime.
+  """
+
+  def __init__(self, split, num_images, keep_best):
+    self._split = split
+    self._num_images = num_images
+    self._keep_best = keep_best
+
+  @property
+  def name(self):
+    return "report_metrics"
+
+  def export(self, estimator, export_path, checkpoint_path, eval_result, is_the_final_export):
+    del export_path, is_the_final_export
+    build.print_metrics(estimator, self._split, eval_result, self._num_images, checkpoint_path,
+                         self._keep_best)
+
+
+class _TaskProgressHook(v1.train.SessionRunHook):
+  """Prints the global step and this task's speed every `every_n_steps` of its own steps."""
+
+  def __init__(self, batch_size, last_step, every_n_steps):
+    self._batch_size = batch_size
+    self._last_step = last_step
+    self._every_n_steps = every_n_steps
+
+  def begin(self):
+    self._global_step = v1.train.get_global_step()
+
+  def after_create_session(self, session, coord):
+    del session, coord
+    self._steps = self._logged_steps = 0
+    self._logged_time = time.time()
+
+  def before_run(self, run_context):
+    del run_context
+    if (self._steps + 1) % self._every_n_steps == 0:
+      return v1.train.SessionRunArgs(self._global_step)
+    return None
+
+  def after_run(self, run_context, run_values):
+    del run_context
+    self._steps += 1
+    if run_values.results is None:
+      return
+    now = time.time()
+    steps_per_sec = (self._steps - self._logged_steps) / max(now - self._logged_time, 1e-9)
+    print(f"global_step {run_values.results}/{self._last_step}  task steps {self._steps}  "
+          f"{steps_per_sec:.2f} steps/s  {steps_per_sec * self._batch_size:.0f} examples/s",
+          flush=True)
+    self._logged_steps, self._logged_time = self._steps, now
+
+
+def _run_config():
+  """The RunConfig TF_CONFIG makes, its mistakes as UserErrors."""
+  try:
+    return tf_estimator.RunConfig()
+  except ValueError as e:
+    raise UserError(f"TF_CONFIG: {e}") from e
+
+
+def train_and_eval(settings):
+  """Runs --mode=train_and_eval; returns the final metrics here, None as a cluster task."""
+  run_config = _run_config()
+  if run_config.cluster_spec or run_config.task_type == EVALUATOR:
+    return _run_task(settings, run_config)
+  return train.train(settings, evaluate_periodically=True)
+
+
+def _run_task(settings, run_config):
+  """Plays the TF_CONFIG task's role in the cluster."""
+  name = run_config.task_type
+  if run_config.task_type not in ("chief", EVALUATOR):
+    name += f" {run_config.task_id}"
+  model_dir = settings.model_dir
+  if model_dir is None:
+    raise UserError(f"{name}: a cluster task needs --model_dir, the folder all tasks share")
+  if settings.max_steps is None:
+    raise UserError(f"{name}: a cluster task needs --max_steps (absolute), so that all tasks "
+                    "stop at the same global step")
+  params = train.prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
+  if run_config.is_chief:
+    os.makedirs(model_dir, exist_ok=True)
+    model_dir_lib.save_params(model_dir, params)
+  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
+  recipe = presets.PRESETS[params["preset"]].recipe
+  training = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
+                                  settings.train_subset)
+  plan = settings_lib.training_plan(settings, params["preset"], len(training.train_labels))
+  if training.validation_labels is None:
+    split, eval_images, eval_labels = "test", dataset.test_images, dataset.test_labels
+  else:
+    split, eval_images, eval_labels = ("validation", training.validation_images,
+                                       training.validation_labels)
+  # Trainers shuffle each their own way; the chief alone initialises the weights.
+  estimator = build.make_estimator(
+      model_dir, {**params, "sync_replicas": settings.sync_replicas},
+      settings.seed + (run_config.global_id_in_cluster or 0), settings.log_every,
+      save_checkpoints_steps=plan.eval_every)
+  train_spec = tf_estimator.TrainSpec(
+      build.train_input_fn(training.train_images, training.train_labels, plan.batch_size),
+      max_steps=settings.max_steps,
+      hooks=[_TaskProgressHook(plan.batch_size, settings.max_steps, settings.log_every)])
+  eval_spec = tf_estimator.EvalSpec(
+      build.eval_input_fn(eval_images, eval_labels), steps=None,
+      name=None if split == "test" else split,
+      exporters=[_ReportMetrics(split, len(eval_labels), recipe.keep_best)], start_delay_secs=0,
+      throttle_secs=EVALUATOR_THROTTLE_SECS)
+  print(f"{name}: starting, model_dir {model_dir}", flush=True)
+  tf_estimator.train_and_evaluate(estimator, train_spec, eval_spec)
+  print(f"{name}: done, global_step {build.global_step(estimator)}", flush=True)

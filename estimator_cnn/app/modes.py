@@ -1,0 +1,108 @@
+"""--mode=eval, predict, inspect and export, on a trained model_dir or the data."""
+
+import os
+
+import numpy as np
+
+from estimator_cnn.app.train import prepare_model_dir
+from estimator_cnn.base.errors import UserError
+from estimator_cnn.base.fashion_mnist import CLASS_NAMES
+from estimator_cnn.data import idx_csv
+from estimator_cnn.data import user_images
+from estimator_cnn.report import data_overview
+from estimator_cnn.report import eval_report
+from estimator_cnn.report import saved_model
+from estimator_cnn.training import build
+from estimator_cnn.training import model_dir as model_dir_lib
+
+
+def evaluate_model_dir(settings):
+  """Evaluates the model_dir's latest checkpoint on the 10,000 test images and writes a report."""
+  model_dir = _require_model_dir(settings)
+  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  report_dir = settings.report_dir or os.path.join(model_dir, eval_report.EVAL_REPORT_DIR)
+  model_dir_lib.check_writable_folder(report_dir, "report_dir")
+  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
+  estimator = build.make_estimator(model_dir, params, settings.seed)
+  metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
+  probabilities = build.predict_probabilities(estimator, dataset.test_images)
+  report = eval_report.write_eval_report(report_dir, dataset.test_images, dataset.test_labels,
+                                         probabilities, metrics, model_dir)
+  print("\n".join(eval_report.summary_lines(report, report_dir)))
+  return metrics
+
+
+def predict(settings):
+  """Prints the predicted class and its probability for the chosen test images."""
+  model_dir = _require_model_dir(settings)
+  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
+  indices = [int(i) for i in settings.predict_indices]
+  count = len(dataset.test_labels)
+  if max(indices) >= count:
+    raise UserError(f"--predict_indices={max(indices)} is past the {count} test images in "
+                    f"{dataset.source}: pass indices 0..{count - 1}")
+  estimator = build.make_estimator(model_dir, params, settings.seed)
+  results = []
+  predictions = estimator.predict(build.eval_input_fn(dataset.test_images[indices]))
+  for index, prediction in zip(indices, predictions):
+    predicted = int(prediction["classes"])
+    truth = int(dataset.test_labels[index])
+    probability = float(np.max(prediction["probabilities"]))
+    mark = "right" if predicted == truth else "WRONG"
+    print(f"test image {index}: {CLASS_NAMES[predicted]} ({probability:.3f})  "
+          f"true: {CLASS_NAMES[truth]}  {mark}")
+    results.append((index, predicted, probability))
+  return results
+
+
+def predict_files(settings):
+  """Prints the top-3 classes of each image in --images; writes them to --output if given."""
+  model_dir = _require_model_dir(settings)
+  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  images, names, inverted = user_images.load_images(settings.images, settings.invert)
+  if settings.output:
+    user_images.check_output_path(settings.output)
+  estimator = build.make_estimator(model_dir, params, settings.seed)
+  probabilities = build.predict_probabilities(estimator, images)
+  for name, was_inverted, image_probabilities in zip(names, inverted, probabilities):
+    top = ", ".join(f"{class_name} {probability:.3f}"
+                    for class_name, probability in user_images.top_classes(image_probabilities))
+    print(f"{name}{' (inverted)' if was_inverted else ''}: {top}")
+  if settings.output:
+    user_images.write_predictions(settings.output, names, inverted, probabilities, model_dir)
+    print(f"predictions: {settings.output}")
+  return probabilities
+
+
+def inspect_dataset(settings):
+  """Writes sample images per class and the class distribution of both splits as PNGs."""
+  report_dir = settings.report_dir or data_overview.DEFAULT_REPORT_DIR
+  model_dir_lib.check_writable_folder(report_dir, "report_dir")
+  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
+  print(f"{len(dataset.train_labels)} training and {len(dataset.test_labels)} test images "
+        f"from {dataset.source}")
+  paths = data_overview.write_data_overview(report_dir, dataset)
+  print("\n".join(paths))
+  return paths
+
+
+def export(settings):
+  """Writes the model_dir's latest checkpoint as a SavedModel at --export_dir."""
+  model_dir = _require_model_dir(settings)
+  export_dir = settings.export_dir
+  if not export_dir:
+    raise UserError("--mode=export needs --export_dir: the folder to write the SavedModel to")
+  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  saved_model.check_export_dir(export_dir, settings.overwrite)
+  saved_model.export_saved_model(build.make_estimator(model_dir, params, settings.seed),
+                                 export_dir)
+  print(f"SavedModel: {export_dir}  (signature {saved_model.SIGNATURE_NAME}: "
+        f"{saved_model.INPUT_NAME} float32 [None, 28, 28] in [0, 1] -> classes, probabilities)")
+  return export_dir
+
+
+def _require_model_dir(settings):
+  if settings.model_dir is None:
+    raise UserError(f"--mode={settings.mode} needs --model_dir: the folder training printed")
+  return settings.model_dir

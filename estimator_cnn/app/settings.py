@@ -1,0 +1,111 @@
+"""run.py's settings, resolved into model params and a training plan; settings are never changed.
+
+Settings holds the flag values as plain attributes and knows which were given
+explicitly. The preset (--preset, else the model_dir's, else blog_cnn) sets the
+defaults: its params and its recipe (model.presets). Flags given explicitly win.
+"""
+
+import typing
+
+from estimator_cnn.base.errors import UserError
+from estimator_cnn.model import presets
+
+
+class Settings:
+  """run.py's flag values as attributes (settings.model_dir...), and which were given."""
+
+  def __init__(self, values, explicit=()):
+    vars(self).update(values)
+    self.explicit = frozenset(explicit)
+
+  def given(self, name):
+    """The value if it was given explicitly, else None."""
+    return getattr(self, name) if name in self.explicit else None
+
+
+class TrainingPlan(typing.NamedTuple):
+  """Batch size, the budget for Estimator.train, and steps between train_and_eval's evaluations."""
+  batch_size: int
+  steps: typing.Optional[int]  # Added to the global step.
+  max_steps: typing.Optional[int]  # Absolute.
+  eval_every: int
+
+
+def model_params(settings, saved=None):
+  """The model's params: the preset's, those saved in the model_dir, --recipe's, explicit flags.
+
+  Params saved for another preset than --preset's are ignored; checking the
+  model_dir's checkpoint then reports the other network.
+  """
+  saved = saved or {}
+  saved_preset = saved.get("preset", presets.DEFAULT_PRESET)
+  preset = settings.preset or saved_preset
+  if preset not in presets.PRESETS:
+    raise UserError(f"the model_dir's params.json names an unknown preset, {preset!r}: pass "
+                    f"--preset, one of {', '.join(presets.PRESETS)}")
+  params = presets.PRESETS[preset].params
+  if preset == saved_preset:
+    params.update(saved)
+  if tuned_recipe(settings, preset):
+    params.update(presets.tuned_recipe_params(settings.recipe,
+                                              settings.max_steps or settings.steps))
+  for key in presets.DEFAULT_PARAMS:
+    value = getattr(settings, key)
+    if value is None:
+      continue
+    if key not in params:
+      users = [name for name, other in presets.PRESETS.items() if key in other.preset_params]
+      raise UserError(f"--{key} does not apply to --preset={preset}'s network, only to "
+                      f"{', '.join(users)}'s: leave it out")
+    params[key] = value
+  if settings.dtype:
+    params["dtype"] = settings.dtype
+  return params
+
+
+def tuned_recipe(settings, preset=presets.TUNED_RECIPE_PRESET):
+  """--recipe's settings, {} without it; raises UserError for another preset than its own."""
+  if not settings.recipe:
+    return {}
+  if preset != presets.TUNED_RECIPE_PRESET:
+    raise UserError(f"--recipe={settings.recipe} is for --preset={presets.TUNED_RECIPE_PRESET}'s "
+                    f"network, not {preset}'s: leave one out")
+  return presets.TUNED_RECIPES[settings.recipe]
+
+
+def batch_size(settings, preset=presets.DEFAULT_PRESET):
+  """--batch_size if given, else --recipe's, else the preset's."""
+  return (settings.given("batch_size") or tuned_recipe(settings, preset).get("batch_size")
+          or presets.PRESETS[preset].recipe.batch_size)
+
+
+def step_budget(settings, preset=presets.DEFAULT_PRESET, train_size=None):
+  """(steps, max_steps) for Estimator.train: --max_steps, --steps, --epochs, --recipe's, the preset's.
+
+  Args:
+    settings: the Settings.
+    preset: the preset's name.
+    train_size: images in the recipe's training split; budgets in epochs need it.
+  """
+  if settings.max_steps is not None:
+    return None, settings.max_steps
+  if settings.steps is not None:
+    return settings.steps, None
+  if settings.epochs is None and tuned_recipe(settings, preset).get("steps"):
+    return tuned_recipe(settings, preset)["steps"], None
+  preset_recipe = presets.PRESETS[preset].recipe
+  if settings.epochs is None and preset_recipe.steps:
+    return preset_recipe.steps, None
+  if train_size is None:
+    raise ValueError("a budget in epochs needs the training split's size")
+  epochs = settings.epochs or preset_recipe.epochs
+  return presets.epochs_to_steps(epochs, train_size, batch_size(settings, preset)), None
+
+
+def training_plan(settings, preset, train_size):
+  """The plan of flags given explicitly, else of the preset's recipe, for train_size images."""
+  size = batch_size(settings, preset)
+  eval_every = (settings.given("eval_every")
+                or presets.PRESETS[preset].recipe.validation_interval(train_size, size)
+                or settings.eval_every)
+  return TrainingPlan(size, *step_budget(settings, preset, train_size), eval_every)

@@ -1,0 +1,88 @@
+"""--mode=train (and train_and_eval outside a cluster): the preset's recipe, resumable, then a test."""
+
+import os
+
+from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.base.errors import TrainingInterrupted, UserError
+from estimator_cnn.data import idx_csv
+from estimator_cnn.data import splits
+from estimator_cnn.model import model_fn
+from estimator_cnn.model import presets
+from estimator_cnn.training import best
+from estimator_cnn.training import build
+from estimator_cnn.training import loop
+from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training.progress import ProgressHook
+
+RUNS_ROOT = "runs"
+
+
+def prepare_model_dir(model_dir, settings, must_have_checkpoint):
+  """Checks model_dir before anything is written; returns the params to run with."""
+  model_dir_lib.check_writable_folder(model_dir, "model_dir")
+  checkpoint = (model_dir_lib.require_checkpoint(model_dir) if must_have_checkpoint
+                else model_dir_lib.latest_checkpoint(model_dir))
+  params = settings_lib.model_params(settings, model_dir_lib.load_params(model_dir)
+                                     if os.path.isdir(model_dir) else None)
+  if checkpoint:
+    model_dir_lib.check_checkpoint_matches(checkpoint, model_fn.variable_shapes(params))
+  return params
+
+
+def train(settings, evaluate_periodically=False):
+  """Trains with the preset's recipe (resuming from model_dir's checkpoint), then evaluates.
+
+  With evaluate_periodically, evaluates every plan.eval_every steps on the recipe's
+  validation split (keeping the best checkpoint if the recipe does), else on the test set.
+  """
+  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
+  model_dir = settings.model_dir
+  if model_dir is None:
+    params = settings_lib.model_params(settings)
+    model_dir = model_dir_lib.new_run_dir(RUNS_ROOT, params["optimizer"])
+  else:
+    params = prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
+  recipe = presets.PRESETS[params["preset"]].recipe
+  data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
+                              settings.train_subset)
+  plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels))
+  os.makedirs(model_dir, exist_ok=True)
+  print(f"model_dir: {model_dir}")
+  estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
+                                   settings.save_checkpoints_steps)
+  start = build.global_step(estimator)
+  last_step = plan.max_steps if plan.max_steps is not None else start + plan.steps
+  if start >= last_step:
+    print(f"global step {start} already reaches --max_steps={plan.max_steps}: nothing to train")
+
+  def evaluate(step):
+    if data.validation_labels is not None:
+      build.evaluate(estimator, data.validation_images, data.validation_labels, "validation",
+                     recipe.keep_best)
+    elif step < last_step:
+      build.evaluate(estimator, dataset.test_images, dataset.test_labels)
+
+  try:
+    stopped_by = loop.train(
+        estimator, build.train_input_fn(data.train_images, data.train_labels, plan.batch_size),
+        params, last_step, [ProgressHook(plan.batch_size, last_step, settings.log_every)],
+        plan.eval_every if evaluate_periodically else None, evaluate)
+  except loop.Diverged as e:
+    raise UserError(
+        f"training diverged: the loss became NaN or infinite at step {e.step}; the latest "
+        f"checkpoint is {e.kept or 'none'}: lower --learning_rate (now "
+        f"{params['learning_rate']}) and train again") from None
+  if stopped_by is not None:
+    raise TrainingInterrupted(
+        f"interrupted by {stopped_by.name}: checkpoint saved at global step "
+        f"{build.global_step(estimator)} in {model_dir}; resume with: python run.py "
+        f"--model_dir={model_dir}", stopped_by.value)
+  metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
+  print(f"model_dir: {model_dir}  (evaluate again: python run.py --mode=eval "
+        f"--model_dir={model_dir})")
+  kept = best.load_best(model_dir) if recipe.keep_best else None
+  if kept:
+    print(f"best checkpoint: global step {kept['step']}, validation accuracy "
+          f"{kept['accuracy']:.4f}  (evaluate it: python run.py --mode=eval "
+          f"--model_dir={best.best_dir(model_dir)})")
+  return metrics

@@ -1,0 +1,1 @@
+"""What every part shares: errors, the TensorFlow import, Fashion-MNIST's constants, file writes."""

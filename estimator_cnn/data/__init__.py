@@ -1,0 +1,1 @@
+"""The data: Fashion-MNIST loaders, training splits, the CNN's input_fn, users' own images."""

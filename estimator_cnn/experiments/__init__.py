@@ -1,0 +1,1 @@
+"""The studies: the ablation ladders, the presets table, the benchmark."""

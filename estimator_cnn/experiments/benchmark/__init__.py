@@ -1,0 +1,1 @@
+"""The benchmark: training speed of the blog's network on each system, in fresh processes."""

@@ -1,0 +1,93 @@
+"""The Estimator systems' measurements, in a worker process of the system's stack.
+
+It imports the Estimator's modules (they set up tf-keras), so the Keras 3
+worker must not import this one.
+"""
+
+import importlib.metadata
+import tempfile
+import time
+
+from estimator_cnn.base import tf_setup
+from estimator_cnn.data import idx_csv
+from estimator_cnn.experiments.benchmark import measures
+from estimator_cnn.experiments.benchmark import systems
+from estimator_cnn.model import precision
+from estimator_cnn.model import presets
+from estimator_cnn.training import build
+
+
+def model_params(system):
+  """The system's model params, as run.py sets them for its --recipe and --dtype."""
+  params = presets.PRESETS[presets.DEFAULT_PRESET].params
+  if system.recipe:
+    params.update(presets.tuned_recipe_params(system.recipe))
+  if system.dtype:
+    params["dtype"] = system.dtype
+  return params
+
+
+def _setup(spec, model_dir):
+  """(estimator, dataset, batch_size, what ran) of an Estimator system, set up as run.py would."""
+  system = systems.SYSTEMS[spec["system"]]
+  params = model_params(system)
+  if system.dtype == systems.BFLOAT16 and spec["emulated_bf16"]:
+    precision.allow_emulation()
+  dtype = precision.compute_dtype(params.get("dtype")).name
+  if dtype == systems.BFLOAT16 and not precision.bfloat16_supported():
+    dtype += systems.EMULATED
+  elif params.get("dtype") == systems.BFLOAT16 and dtype == systems.FLOAT32:
+    dtype += systems.FALLBACK
+  batch_size = (presets.TUNED_RECIPES[system.recipe]["batch_size"] if system.recipe
+                else spec["batch_size"])
+  estimator = build.make_estimator(model_dir, params, seed=1)
+  info = {"tensorflow": tf_setup.TF_VERSION, "batch_size": batch_size,
+          "runtime": f"tf.estimator {importlib.metadata.version('tensorflow-estimator')}",
+          "dtype": dtype}
+  return estimator, idx_csv.load_fashion_mnist(spec["data_dir"]), batch_size, info
+
+
+class BatchTimer(tf_setup.tf.compat.v1.train.SessionRunHook):
+  """Records perf_counter after each run; it fetches nothing."""
+
+  def __init__(self):
+    self.times = []
+
+  def after_run(self, run_context, run_values):
+    self.times.append(time.perf_counter())
+
+
+def throughput(spec):
+  """Training and evaluation examples/s of an Estimator system."""
+  with tempfile.TemporaryDirectory() as model_dir:
+    estimator, dataset, batch_size, info = _setup(spec, model_dir)
+    train_timer, eval_timer = BatchTimer(), BatchTimer()
+    estimator.train(build.train_input_fn(dataset.train_images, dataset.train_labels, batch_size),
+                    hooks=[train_timer], steps=spec["warmup_steps"] + spec["steps"])
+    estimator.evaluate(build.eval_input_fn(dataset.test_images, dataset.test_labels),
+                       hooks=[eval_timer])
+  return measures.throughput_result(info, train_timer.times, eval_timer.times,
+                                    spec["warmup_steps"], build.EVAL_BATCH_SIZE)
+
+
+def time_to_accuracy(spec):
+  """Trains, evaluating every spec["eval_every"] steps, until the target accuracy or max_steps."""
+  with tempfile.TemporaryDirectory() as model_dir:
+    estimator, dataset, batch_size, info = _setup(spec, model_dir)
+    input_fn = build.train_input_fn(dataset.train_images, dataset.train_labels, batch_size)
+    curve, reached, train_secs, eval_secs = [], None, 0.0, 0.0
+    for step in range(spec["eval_every"], spec["max_steps"] + spec["eval_every"],
+                      spec["eval_every"]):
+      step = min(step, spec["max_steps"])
+      start = time.time()
+      estimator.train(input_fn, max_steps=step)
+      middle = time.time()
+      accuracy = float(estimator.evaluate(
+          build.eval_input_fn(dataset.test_images, dataset.test_labels))["accuracy"])
+      end = time.time()
+      train_secs, eval_secs = train_secs + middle - start, eval_secs + end - middle
+      curve.append([step, accuracy])
+      if accuracy >= spec["target"]:
+        reached = {"step": step, "time": end}
+        break
+  return measures.time_to_accuracy_result(info, reached, curve, train_secs, eval_secs)

@@ -1,0 +1,98 @@
+"""Runs the measurements A B A B in fresh worker processes, and sums their results up."""
+
+import json
+import statistics
+import subprocess
+import time
+
+from estimator_cnn.base import stacks
+from estimator_cnn.experiments.benchmark import systems
+
+WORKER_MODULE = "estimator_cnn.experiments.benchmark"
+WORKER_TIMEOUT_SECS = 3600
+
+
+def schedule(names, rounds):
+  """[(round, system), ...]: every system once per round, in the same order each round."""
+  return [(round_index, name) for round_index in range(rounds) for name in names]
+
+
+def run_in_subprocess(python, spec):
+  """Runs `spec` in a fresh `python -m estimator_cnn.experiments.benchmark --worker`; returns
+  (result or None, launch time, error text or None)."""
+  command = [python, "-m", WORKER_MODULE, f"--worker={json.dumps(spec)}"]
+  # Keras 3 must not see TF_USE_LEGACY_KERAS; stacks.subprocess_env removes it.
+  launched = time.time()
+  try:
+    result = subprocess.run(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(),
+                            capture_output=True, text=True, timeout=WORKER_TIMEOUT_SECS,
+                            check=False)
+  except subprocess.TimeoutExpired:
+    return None, launched, f"timed out after {WORKER_TIMEOUT_SECS} s"
+  lines = result.stdout.strip().splitlines()
+  if result.returncode != 0 or not lines:
+    error_lines = result.stderr.strip().splitlines() or ["(no output)"]
+    return None, launched, f"exit code {result.returncode}: {error_lines[-1]}"
+  return json.loads(lines[-1]), launched, None
+
+
+class Workers:
+  """Runs the tasks of one benchmark, each on its system's stack's Python."""
+
+  def __init__(self, names, settings, data_dir):
+    needed = dict.fromkeys([systems.SYSTEMS[name].stack for name in names] + [stacks.CURRENT])
+    self.pythons = {stack: stacks.python_of(stack) for stack in needed}
+    self.settings, self.data_dir = settings, data_dir
+
+  def spec(self, task, name=None, machine=None):
+    """The JSON-able task of a worker: what to measure and how."""
+    settings = self.settings
+    return {"task": task, "system": name, "steps": settings["steps"],
+            "warmup_steps": settings["warmup_steps"], "batch_size": settings["batch_size"],
+            "target": settings["target"], "eval_every": settings["eval_every"],
+            "max_steps": settings["tta_max_steps"], "emulated_bf16": settings["emulated_bf16"],
+            "data_dir": self.data_dir, "matmul_size": settings["matmul_size"],
+            "bf16_native": bool(machine and machine["bf16_native"])}
+
+  def run(self, task, name=None, machine=None):
+    """run_in_subprocess of the task, on the current stack without a system."""
+    stack = systems.SYSTEMS[name].stack if name else stacks.CURRENT
+    return run_in_subprocess(self.pythons[stack], self.spec(task, name, machine))
+
+
+def _median(values):
+  values = [v for v in values if v is not None]
+  return statistics.median(values) if values else None
+
+
+def summarize_throughput(samples):
+  """One system's throughput summary from its measurements' results."""
+  return {"train_examples_per_sec": _median(s["train_examples_per_sec"] for s in samples),
+          "train_samples": [s["train_examples_per_sec"] for s in samples],
+          "eval_examples_per_sec": _median(s["eval_examples_per_sec"] for s in samples),
+          "peak_rss_mb": max(s["peak_rss_mb"] for s in samples)}
+
+
+def summarize_time_to_accuracy(runs, target, max_steps):
+  """Median seconds (and step) over the runs, if each reached the target; else why not."""
+  reached = [run for run in runs if run["seconds"] is not None]
+  summary = {"target": target, "max_steps": max_steps, "runs": runs,
+             "seconds": None, "step": None}
+  if reached and len(reached) == len(runs):
+    summary["seconds"] = statistics.median(run["seconds"] for run in runs)
+    summary["step"] = statistics.median(run["step"] for run in runs)
+    summary["train_secs"] = statistics.median(run["train_secs"] for run in runs)
+    summary["eval_secs"] = statistics.median(run["eval_secs"] for run in runs)
+    summary["text"] = (f"{summary['seconds']:.1f} s at step {summary['step']:g} (training "
+                       f"{summary['train_secs']:.1f} s, evaluating {summary['eval_secs']:.1f} s)")
+  else:
+    missed = f" in {len(runs) - len(reached)} of {len(runs)} runs" if len(runs) > 1 else ""
+    summary["text"] = f"not reached by step {max_steps}{missed}"
+  return summary
+
+
+def share_of_peak(examples_per_sec, training_flops, peak_gflops):
+  """The fraction of the matmul peak a system's training FLOP/s reach."""
+  if not examples_per_sec or not peak_gflops:
+    return None
+  return examples_per_sec * training_flops / (peak_gflops * 1e9)

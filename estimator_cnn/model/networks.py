@@ -1,0 +1,118 @@
+"""The Fashion-MNIST networks, in tf.compat.v1.layers; each preset of model.presets names one.
+
+Each takes (images, params, training) and returns logits. The blog's network
+keeps its variable names, so its checkpoints stay interchangeable with the real
+tf.estimator's; the other networks build under a scope named after them.
+"""
+
+from estimator_cnn.base.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
+from estimator_cnn.base.tf_setup import tf
+
+v1 = tf.compat.v1
+CONV_FILTERS = (32, 64, 128)
+
+
+def _image_batch(images):
+  return tf.reshape(images, [-1, IMAGE_SIZE, IMAGE_SIZE, 1])
+
+
+def _conv(net, filters, kernel_size, padding, name, activation=tf.nn.relu):
+  return v1.layers.conv2d(net, filters, kernel_size, padding=padding, activation=activation,
+                          name=name)
+
+
+def _pool(net, size, name):
+  return v1.layers.max_pooling2d(net, pool_size=size, strides=size, name=name)
+
+
+def blog_cnn(images, params, training):
+  """The blog's CNN: 2 or 3 conv blocks (5x5 same, ReLU, 2x2 max-pool), dense 1024, logits."""
+  net = _image_batch(images)
+  for block, filters in enumerate(CONV_FILTERS[:params["conv_blocks"]], start=1):
+    net = _conv(net, filters, 5, "same", f"conv{block}")
+    net = _pool(net, 2, f"pool{block}")
+    rate = params.get(f"dropout_pool{block}", 0.0)
+    if rate:
+      net = v1.layers.dropout(net, rate=rate, training=training, name=f"dropout_pool{block}")
+  net = v1.layers.flatten(net)
+  net = v1.layers.dense(net, 1024, activation=tf.nn.relu, name="dense")
+  if params["dropout_dense"]:
+    net = v1.layers.dropout(net, rate=params["dropout_dense"], training=training,
+                            name="dropout_dense")
+  return v1.layers.dense(net, NUM_CLASSES, name="logits")
+
+
+def keras_cnn(images, params, training):
+  """Keras's CNN: conv 32 and 64 (3x3 valid), 2x2 pool, dropout 0.25, dense 128, dropout 0.2."""
+  del params
+  with v1.variable_scope("keras_cnn"):
+    net = _conv(_image_batch(images), 32, 3, "valid", "conv1")
+    net = _conv(net, 64, 3, "valid", "conv2")
+    net = _pool(net, 2, "pool")
+    net = v1.layers.dropout(net, rate=0.25, training=training, name="dropout_pool")
+    net = v1.layers.flatten(net)
+    net = v1.layers.dense(net, 128, activation=tf.nn.relu, name="dense")
+    net = v1.layers.dropout(net, rate=0.2, training=training, name="dropout_dense")
+    return v1.layers.dense(net, NUM_CLASSES, name="logits")
+
+
+def small_cnn(images, params, training):
+  """A CNN for 1,000 images: conv 32 5x5 valid, pool, 4x4 same, pool, 3x3 valid, dropout."""
+  del params
+  with v1.variable_scope("small_cnn"):
+    net = _conv(_image_batch(images), 32, 5, "valid", "conv1")
+    net = _pool(net, 2, "pool1")
+    net = _conv(net, 32, 4, "same", "conv2")
+    net = _pool(net, 2, "pool2")
+    net = _conv(net, 32, 3, "valid", "conv3")
+    net = v1.layers.flatten(net)
+    # The source gives no rate; 0.5 is our choice.
+    net = v1.layers.dropout(net, rate=0.5, training=training, name="dropout")
+    return v1.layers.dense(net, NUM_CLASSES, name="logits")
+
+
+def _batch_norm(net, training, name):
+  """TF1 batch norm: batch statistics and UPDATE_OPS in TRAIN, moving statistics otherwise."""
+  return v1.layers.batch_normalization(net, training=training, name=name)
+
+
+def bn_cnn(images, params, training):
+  """Batch-norm CNN: 3 conv blocks (3x3, BN, ReLU, pool 1, 2, 2), 2 dense blocks, BN, logits."""
+  del params
+  with v1.variable_scope("bn_cnn"):
+    net = _image_batch(images)
+    for block, (filters, pool_size) in enumerate(zip(CONV_FILTERS, (1, 2, 2)), start=1):
+      # Zero-padding by 1 then a valid 3x3 conv is a "same" 3x3 conv.
+      net = _conv(net, filters, 3, "same", f"conv{block}", activation=None)
+      net = tf.nn.relu(_batch_norm(net, training, f"conv{block}_bn"), name=f"relu{block}")
+      net = _pool(net, pool_size, f"pool{block}")
+    net = v1.layers.flatten(net)
+    for block, units in enumerate((512, 256), start=1):
+      net = _batch_norm(net, training, f"dense{block}_bn")
+      # The source gives no rate; 0.5 is our choice.
+      net = v1.layers.dropout(net, rate=0.5, training=training, name=f"dense{block}_dropout")
+      net = v1.layers.dense(net, units, activation=tf.nn.relu, name=f"dense{block}")
+    net = _batch_norm(net, training, "logits_bn")
+    return v1.layers.dense(net, NUM_CLASSES, name="logits")
+
+
+def mlp(images, params, training):
+  """A multilayer perceptron: flatten, dense 128 ReLU, logits."""
+  del params, training
+  with v1.variable_scope("mlp"):
+    net = v1.layers.flatten(images)
+    net = v1.layers.dense(net, 128, activation=tf.nn.relu, name="dense")
+    return v1.layers.dense(net, NUM_CLASSES, name="logits")
+
+
+def small_conv2(images, params, training):
+  """Two small conv blocks: conv 32 and 64 (3x3 same, ReLU, 2x2 pool), dense 128 ReLU, logits."""
+  del params, training
+  with v1.variable_scope("small_conv2"):
+    net = _image_batch(images)
+    for block, filters in enumerate(CONV_FILTERS[:2], start=1):
+      net = _conv(net, filters, 3, "same", f"conv{block}")
+      net = _pool(net, 2, f"pool{block}")
+    net = v1.layers.flatten(net)
+    net = v1.layers.dense(net, 128, activation=tf.nn.relu, name="dense")
+    return v1.layers.dense(net, NUM_CLASSES, name="logits")

@@ -1,0 +1,1 @@
+"""Reports: the evaluation report, the data overview, the SavedModel export."""

@@ -1,0 +1,217 @@
+"""The evaluation report of --mode=eval: metrics.json, PNG figures and a short text summary."""
+
+import glob
+import json
+import os
+
+from matplotlib.figure import Figure  # Renders with Agg; pyplot and its GUI backends stay out.
+import numpy as np
+
+from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.base.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+
+EVAL_REPORT_DIR = "eval_report"
+METRICS_FILE = "metrics.json"
+CONFUSION_MATRIX_PNG = "confusion_matrix.png"
+PREDICTIONS_PNG = "predictions.png"
+LEAST_CONFIDENT_PNG = "least_confident.png"
+CONFIDENCE_PNG = "confidence_histogram.png"
+TRAINING_CURVES_PNG = "training_curves.png"
+PNG_FILES = (CONFUSION_MATRIX_PNG, PREDICTIONS_PNG, LEAST_CONFIDENT_PNG, CONFIDENCE_PNG,
+             TRAINING_CURVES_PNG)
+CURVE_TAGS = ("loss", "accuracy")
+GRID_COLUMNS = 5
+GRID_SIZE = 25
+NUM_CONFUSED_PAIRS = 10
+NUM_SUMMARY_ITEMS = 3
+RIGHT_COLOUR = "tab:green"
+WRONG_COLOUR = "tab:red"
+
+
+def _ratio(numerator, denominator):
+  """numerator / denominator, 0 where the denominator is 0."""
+  return np.divide(numerator, denominator, out=np.zeros(len(numerator)), where=denominator > 0)
+
+
+def classification_metrics(labels, probabilities):
+  """Confusion matrix (rows: true class), precision, recall and F1 per class, top confusions."""
+  predicted = np.argmax(probabilities, axis=1)
+  confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+  np.add.at(confusion, (labels, predicted), 1)
+  right = np.diag(confusion)
+  precision = _ratio(right, confusion.sum(axis=0))
+  recall = _ratio(right, confusion.sum(axis=1))
+  f1 = _ratio(2 * precision * recall, precision + recall)
+  per_class = [{"class": name, "precision": float(precision[k]), "recall": float(recall[k]),
+                "f1": float(f1[k]), "support": int(confusion[k].sum())}
+               for k, name in enumerate(CLASS_NAMES)]
+  mistakes = confusion - np.diag(right)
+  order = np.argsort(-mistakes, axis=None, kind="stable")[:NUM_CONFUSED_PAIRS]
+  most_confused = [
+      {"true": CLASS_NAMES[truth], "predicted": CLASS_NAMES[guess],
+       "count": int(mistakes[truth, guess])}
+      for truth, guess in zip(*np.unravel_index(order, mistakes.shape)) if mistakes[truth, guess]]
+  return {"per_class": per_class,
+          "confusion_matrix": {"rows": "true class", "columns": "predicted class",
+                               "classes": list(CLASS_NAMES), "counts": confusion.tolist()},
+          "most_confused": most_confused}
+
+
+def read_training_curves(model_dir):
+  """Scalar curves from the event files of model_dir and model_dir/eval*.
+
+  Returns:
+    {"train loss", "eval loss", "eval accuracy", ...: (steps, values)}; a step
+    logged more than once keeps its latest value.
+  """
+  folders = [model_dir] + sorted(path for path in glob.glob(os.path.join(model_dir, "eval*"))
+                                 if os.path.isdir(path))
+  curves = {}
+  for folder in folders:
+    source = "train" if folder == model_dir else os.path.basename(folder)
+    points = {tag: [] for tag in CURVE_TAGS}
+    for path in sorted(glob.glob(os.path.join(folder, "events.out.tfevents.*"))):
+      for event in _read_events(path):
+        for value in event.summary.value:
+          if value.tag in points and value.HasField("simple_value"):
+            points[value.tag].append((event.wall_time, event.step, value.simple_value))
+    for tag, tag_points in points.items():
+      if tag_points:
+        latest = {step: value for _, step, value in sorted(tag_points)}
+        steps = sorted(latest)
+        curves[f"{source} {tag}"] = (steps, [latest[step] for step in steps])
+  return curves
+
+
+def _read_events(path):
+  """The events of one file, up to a truncated record (a file still being written)."""
+  try:
+    yield from tf.compat.v1.train.summary_iterator(path)
+  except tf.errors.DataLossError:
+    return
+
+
+def write_eval_report(report_dir, images, labels, probabilities, eval_metrics, model_dir):
+  """Writes metrics.json and the PNGs into report_dir; returns the metrics written.
+
+  Args:
+    report_dir: folder to write to, created if needed.
+    images: the test images, float (N, 28, 28).
+    labels: their true classes, int (N,).
+    probabilities: the model's class probabilities, (N, 10).
+    eval_metrics: Estimator.evaluate's result (accuracy, loss, global_step).
+    model_dir: the model_dir whose event files hold the training curves.
+  """
+  metrics = {"accuracy": float(eval_metrics["accuracy"]), "loss": float(eval_metrics["loss"]),
+             "global_step": int(eval_metrics["global_step"]), "num_test_images": len(labels),
+             **classification_metrics(labels, probabilities)}
+  os.makedirs(report_dir, exist_ok=True)
+  path = os.path.join(report_dir, METRICS_FILE)
+  with open(path + ".tmp", "w") as f:
+    json.dump(metrics, f, indent=2)
+  os.replace(path + ".tmp", path)
+  confusion = np.array(metrics["confusion_matrix"]["counts"])
+  plot_confusion_matrix(confusion, os.path.join(report_dir, CONFUSION_MATRIX_PNG))
+  plot_prediction_grid(images, labels, probabilities, np.arange(min(GRID_SIZE, len(labels))),
+                       "Test predictions", os.path.join(report_dir, PREDICTIONS_PNG))
+  least_confident = np.argsort(probabilities.max(axis=1), kind="stable")[:GRID_SIZE]
+  plot_prediction_grid(images, labels, probabilities, least_confident,
+                       "Least confident test predictions",
+                       os.path.join(report_dir, LEAST_CONFIDENT_PNG))
+  plot_confidence_histogram(labels, probabilities, os.path.join(report_dir, CONFIDENCE_PNG))
+  plot_training_curves(read_training_curves(model_dir),
+                       os.path.join(report_dir, TRAINING_CURVES_PNG))
+  return metrics
+
+
+def summary_lines(metrics, report_dir):
+  """The report in a few lines: where it is, accuracy, weakest classes, most confused pairs."""
+  right = int(np.trace(metrics["confusion_matrix"]["counts"]))
+  weakest = sorted(metrics["per_class"], key=lambda c: c["f1"])[:NUM_SUMMARY_ITEMS]
+  confused = metrics["most_confused"][:NUM_SUMMARY_ITEMS]
+  return [
+      f"eval report: {report_dir}  ({METRICS_FILE} and {len(PNG_FILES)} PNGs)",
+      f"accuracy {metrics['accuracy']:.4f}: {right} of {metrics['num_test_images']} test "
+      "images right",
+      "weakest classes (F1): " + ", ".join(f"{c['class']} {c['f1']:.3f}" for c in weakest),
+      "most confused (true -> predicted): " + (", ".join(
+          f"{p['true']} -> {p['predicted']} ({p['count']})" for p in confused) or "none"),
+  ]
+
+
+def save_figure(figure, path):
+  """Writes a figure as a PNG at the resolution all reports use."""
+  figure.savefig(path, dpi=100)
+
+
+def plot_confusion_matrix(confusion, path):
+  """The confusion matrix with each row divided by its true-class count."""
+  normalised = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+  figure = Figure(figsize=(8, 7), layout="constrained")
+  axes = figure.add_subplot()
+  image = axes.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+  figure.colorbar(image, ax=axes, label="fraction of the true class")
+  ticks = np.arange(NUM_CLASSES)
+  axes.set_xticks(ticks, CLASS_NAMES, rotation=45, ha="right")
+  axes.set_yticks(ticks, CLASS_NAMES)
+  axes.set_xlabel("predicted class")
+  axes.set_ylabel("true class")
+  for (row, column), value in np.ndenumerate(normalised):
+    axes.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=8,
+              color="white" if value > 0.5 else "black")
+  axes.set_title("Confusion matrix (rows normalised)")
+  save_figure(figure, path)
+
+
+def plot_prediction_grid(images, labels, probabilities, indices, title, path):
+  """Images with their predicted class and probability, green when right, red when wrong."""
+  rows = -(-len(indices) // GRID_COLUMNS)
+  figure = Figure(figsize=(2 * GRID_COLUMNS, 2.4 * rows), layout="constrained")
+  figure.suptitle(title)
+  for position, index in enumerate(indices):
+    axes = figure.add_subplot(rows, GRID_COLUMNS, position + 1)
+    axes.imshow(images[index], cmap="gray", vmin=0, vmax=1)
+    predicted, truth = int(np.argmax(probabilities[index])), int(labels[index])
+    colour = RIGHT_COLOUR if predicted == truth else WRONG_COLOUR
+    axes.set_title(f"{CLASS_NAMES[predicted]} {probabilities[index][predicted]:.2f}\n"
+                   f"true: {CLASS_NAMES[truth]}", color=colour, fontsize=9)
+    axes.set_xticks([])
+    axes.set_yticks([])
+    for spine in axes.spines.values():
+      spine.set_color(colour)
+      spine.set_linewidth(3)
+  save_figure(figure, path)
+
+
+def plot_confidence_histogram(labels, probabilities, path):
+  """Histogram of the top-class probability, right and wrong predictions apart."""
+  confidence = probabilities.max(axis=1)
+  right = np.argmax(probabilities, axis=1) == labels
+  figure = Figure(figsize=(7, 4.5), layout="constrained")
+  axes = figure.add_subplot()
+  axes.hist([confidence[right], confidence[~right]], bins=np.linspace(0, 1, 21),
+            color=[RIGHT_COLOUR, WRONG_COLOUR],
+            label=[f"right ({int(right.sum())})", f"wrong ({int((~right).sum())})"])
+  axes.set_yscale("log")
+  axes.set_xlabel("probability of the predicted class")
+  axes.set_ylabel("test images (log scale)")
+  axes.set_title("Prediction confidence")
+  axes.legend(loc="upper left")
+  save_figure(figure, path)
+
+
+def plot_training_curves(curves, path):
+  """Loss curves (train and eval) and the eval accuracy, against the global step."""
+  figure = Figure(figsize=(11, 4), layout="constrained")
+  for axes, tag in zip(figure.subplots(1, len(CURVE_TAGS), sharex=True), CURVE_TAGS):
+    tagged = {name: curve for name, curve in curves.items() if name.endswith(" " + tag)}
+    for name, (steps, values) in tagged.items():
+      axes.plot(steps, values, marker="o" if len(steps) < 20 else None, label=name)
+    if tagged:
+      axes.legend()
+    else:
+      axes.text(0.5, 0.5, f"no {tag} in the event files", ha="center", va="center",
+                transform=axes.transAxes)
+    axes.set_xlabel("global step")
+    axes.set_title(tag)
+  save_figure(figure, path)

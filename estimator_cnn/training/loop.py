@@ -1,0 +1,47 @@
+"""The guarded training loop: one writer, a checkpoint on SIGINT/SIGTERM, a stop on divergence.
+
+Around Estimator.train it holds the model_dir's lock, turns a full disk or a
+folder that is not writable into one line, never rewrites the checkpoint it
+resumed from, and on a NaN or infinite loss leaves the last finite checkpoint
+as the latest (see training.safety).
+"""
+
+from estimator_cnn.training import build
+from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import safety
+
+
+class Diverged(Exception):
+  """The loss became NaN or infinite at `step`; `kept` is the latest checkpoint now, or None."""
+
+  def __init__(self, step, kept):
+    super().__init__(f"the loss became NaN or infinite at step {step}")
+    self.step = step
+    self.kept = kept
+
+
+def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None, evaluate=None):
+  """Trains to global step last_step, saving params.json under the lock.
+
+  Returns the signal that stopped training after its checkpoint, or None once at last_step.
+
+  With evaluate_every, trains in chunks of that many steps and calls evaluate(step)
+  after each chunk that was not interrupted. Raises Diverged.
+  """
+  model_dir = estimator.model_dir
+  with (safety.write_failures_reported(model_dir), safety.ModelDirLock(model_dir),
+        safety.StopOnSignal() as stop):
+    model_dir_lib.save_params(model_dir, params)
+    divergence = safety.DivergenceHook()
+    step = build.global_step(estimator)
+    while step < last_step and stop.received is None:
+      step = min(last_step, step + evaluate_every) if evaluate_every else last_step
+      try:
+        estimator.train(input_fn, max_steps=step, hooks=[
+            *hooks, stop, divergence, safety.checkpoint_saver_hook(estimator)])
+      except safety.DivergedError:
+        raise Diverged(divergence.diverged_at,
+                       safety.rollback_to_finite_checkpoint(model_dir)) from None
+      if evaluate_every and stop.received is None:
+        evaluate(step)
+  return stop.received

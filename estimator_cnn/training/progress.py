@@ -1,0 +1,46 @@
+"""Estimator-style progress lines: global step, loss, steps/s, examples/s and ETA."""
+
+import time
+
+from estimator_cnn.base import files
+from estimator_cnn.base.tf_setup import tf
+
+
+class ProgressHook(tf.compat.v1.train.SessionRunHook):
+  """Prints a line every `every_n_steps` steps and at `last_step`; fetches only on those steps."""
+
+  def __init__(self, batch_size, last_step, every_n_steps=100, printer=print):
+    self._batch_size = batch_size
+    self._last_step = last_step
+    self._every_n_steps = every_n_steps
+    self._print = printer
+
+  def begin(self):
+    self._global_step = tf.compat.v1.train.get_global_step()
+    self._loss = tf.compat.v1.losses.get_total_loss(add_regularization_losses=False)
+    self._last_time = None
+    self._last_logged = None
+    self._next_step = None
+
+  def after_create_session(self, session, coord):
+    del coord
+    self._last_logged = int(session.run(self._global_step))
+    self._last_time = time.time()
+    self._next_step = self._last_logged + 1
+
+  def before_run(self, run_context):
+    if self._next_step % self._every_n_steps == 0 or self._next_step == self._last_step:
+      return tf.compat.v1.train.SessionRunArgs(self._loss)
+    return None
+
+  def after_run(self, run_context, run_values):
+    step, loss = self._next_step, run_values.results
+    self._next_step += 1
+    if loss is None:
+      return
+    now = time.time()
+    steps_per_sec = (step - self._last_logged) / max(now - self._last_time, 1e-9)
+    eta = (self._last_step - step) / steps_per_sec if steps_per_sec else 0
+    self._print(f"step {step}/{self._last_step}  loss {loss:.4f}  {steps_per_sec:.2f} steps/s  "
+                f"{steps_per_sec * self._batch_size:.0f} examples/s  ETA {files.format_duration(eta)}")
+    self._last_logged, self._last_time = step, now

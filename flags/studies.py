@@ -1,0 +1,101 @@
+"""The studies' flags: the ablation ladders, the presets table and the benchmark.
+
+Grouped like flags/core.py; each define_* function takes the FlagValues to
+define into. Only modules without TensorFlow are imported here, so the
+benchmark's Keras 3 worker, which parses these flags, keeps Keras 3.
+"""
+
+import os
+
+from absl import flags
+
+from estimator_cnn.experiments.ablation import ladder
+from estimator_cnn.experiments.benchmark import systems
+from flags import core as flags_core
+
+
+def define_ablation_flags(flag_values=flags.FLAGS):
+  """python -m estimator_cnn.experiments.ablation's flags."""
+  flags.DEFINE_enum("study", "ablation", ladder.STUDIES,
+                    "Built-in ladder: ablation (the blog's rungs), optimizers (Adam vs gradient "
+                    "descent at several learning rates) or dropouts (the dropouts added one at a "
+                    "time, on 10,000 training images).", flag_values=flag_values)
+  flags.DEFINE_string("ladder", None,
+                      "JSON ladder file to run instead of --study's (format: the docstring of "
+                      "estimator_cnn/experiments/ablation/ladder.py, examples: its studies.json).",
+                      flag_values=flag_values)
+  flags.DEFINE_list("rungs", [],
+                    "Rungs to train, by number or name, e.g. 1,adam. Default: all.",
+                    flag_values=flag_values)
+  flags.DEFINE_integer("seeds", None,
+                       f"Seeds per rung: 1..N. Default: the study's ({ladder.DEFAULT_SEEDS} "
+                       "unless it says otherwise).", lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_string("output_dir", None,
+                      "Results folder. Default results/<study> or results/<ladder file name>.",
+                      flag_values=flag_values)
+  flags_core.define_data_flag(flag_values)
+  flags.DEFINE_integer("eval_every", None,
+                       "Training steps between test-set evaluations (the curves' points). "
+                       f"Default: the study's ({ladder.DEFAULT_EVAL_EVERY} unless it says "
+                       "otherwise).", lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_integer("batch_size", None,
+                       "Training batch size of every rung. Default: the ladder's (100).",
+                       lower_bound=1, flag_values=flag_values)
+
+
+def define_presets_table_flags(flag_values=flags.FLAGS):
+  """python -m estimator_cnn.experiments.presets_table's flags."""
+  flags.DEFINE_list("presets", [], "Presets to train, e.g. mlp,bn_cnn. Default: all.",
+                    flag_values=flag_values)
+  flags.DEFINE_integer("budget_steps", None, "Train each preset at most this many steps.",
+                       lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_float("max_minutes_per_preset", None,
+                     "Train each preset at most this many minutes (tf_tutorial: 20 at most).",
+                     flag_values=flag_values)
+  flags.register_validator("max_minutes_per_preset", lambda value: value is None or value > 0,
+                           message="--max_minutes_per_preset must be > 0",
+                           flag_values=flag_values)
+  flags.DEFINE_string("output_dir", os.path.join("results", "presets"), "Results folder.",
+                      flag_values=flag_values)
+  flags_core.define_data_flag(flag_values)
+  flags.DEFINE_integer("seed", 1, "Graph-level random seed of every preset.",
+                       flag_values=flag_values)
+  flags.DEFINE_integer("log_every", 100, "Steps between progress lines.", lower_bound=1,
+                       flag_values=flag_values)
+
+
+def define_benchmark_flags(flag_values=flags.FLAGS):
+  """python -m estimator_cnn.experiments.benchmark's flags."""
+  flags.DEFINE_list("systems", systems.DEFAULT_SYSTEMS,
+                    f"Systems to measure, in this order: {', '.join(systems.SYSTEMS)}.",
+                    flag_values=flag_values)
+  flags.DEFINE_integer("rounds", 3, "Throughput measurements per system, alternating.",
+                       lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_integer("steps", 300, "Timed training steps per measurement.", lower_bound=2,
+                       flag_values=flag_values)
+  flags.DEFINE_integer("warmup_steps", 50, "Untimed training steps before them.",
+                       lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_integer("batch_size", 100, "Training batch size (ours_fast: its recipe's).",
+                       lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_integer("tta_rounds", 1, "Time-to-accuracy runs per system; 0 skips them.",
+                       lower_bound=0, flag_values=flag_values)
+  flags.DEFINE_list("tta_systems", None,
+                    "Systems whose time to accuracy is measured, among --systems. Default: all.",
+                    flag_values=flag_values)
+  flags.DEFINE_float("target", 0.90, "Test accuracy that time to accuracy waits for.",
+                     lower_bound=0.0, upper_bound=1.0, flag_values=flag_values)
+  flags.DEFINE_integer("eval_every", 100, "Training steps between test-set evaluations.",
+                       lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_integer("tta_max_steps", 3000,
+                       "Time to accuracy gives up after this many steps.", lower_bound=1,
+                       flag_values=flag_values)
+  flags.DEFINE_bool("emulated_bf16", False,
+                    "Measure the bf16 systems even on a CPU without native bf16 (TensorFlow "
+                    "emulates it: slow), labelled emulated.", flag_values=flag_values)
+  flags.DEFINE_integer("matmul_size", 2048, "Side of the square matrices of the matmul peak.",
+                       lower_bound=1, flag_values=flag_values)
+  flags_core.define_data_flag(flag_values)
+  flags.DEFINE_string("output_dir", systems.OUTPUT_DIR,
+                      "Folder for benchmark.json and benchmark.md.", flag_values=flag_values)
+  flags.DEFINE_string("worker", None, "Internal: a JSON task to run in this process.",
+                      flag_values=flag_values)

@@ -1,0 +1,378 @@
+"""Bad input: one line saying what is wrong and how to fix it, a non-zero exit, no traceback.
+
+No traceback unless --verbose, and every file that was there before is left
+unchanged. Where each case is tested: "here" is this module; data/test_idx_csv.py
+checks each data error's message, this module what the user sees from run.py.
+Signals, a second writer and divergence are tested in training/test_safety.py.
+
+Case                                   Tests
+-------------------------------------  ---------------------------------------------------------
+data folder missing, or missing a      data/test_idx_csv.py::test_explicit_data_dir_does_not_exist,
+  file                                   ::test_explicit_data_dir_missing_files_no_fallback;
+                                       app/test_run.py::test_missing_data_says_how_to_get_it;
+                                       here: test_bad_data_is_refused_before_anything_is_written
+truncated or corrupt .gz               data/test_idx_csv.py::test_truncated_gzip, ::test_corrupt_gzip_bytes;
+                                       here: test_bad_data_is_refused_before_anything_is_written
+wrong IDX magic                        data/test_idx_csv.py::test_wrong_magic,
+                                         ::test_labels_file_in_place_of_images; here: same
+labels outside 0..9 (IDX and CSV)      data/test_idx_csv.py::test_label_out_of_range,
+                                         ::test_csv_label_out_of_range; here: same
+CSV with a wrong column count or a     data/test_idx_csv.py::test_csv_wrong_column_count,
+  non-numeric cell                       ::test_csv_non_numeric_cell; here: same
+model_dir of another network           app/test_run.py::test_model_dir_of_another_network_is_refused_
+                                         and_untouched
+model_dir with a damaged checkpoint    here: test_damaged_checkpoint_is_refused_untouched
+--model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
+                                       here: test_empty_model_dir_is_refused
+read-only model_dir                    here: test_read_only_model_dir_is_refused_untouched
+disk full mid-training (a real tmpfs)  here: test_full_disk_mid_training_stops_in_one_line_then_
+                                         resumes
+a checkpoint write fails mid-training  here: test_failed_checkpoint_write_mid_training_stops_in_
+  (disk full, permission denied)         one_line
+flags at their limits: steps 1,        here: test_flags_at_their_limits_train
+  batch_size 1 and above the number of
+  training images, dropout 0 and 0.999,
+  conv_blocks 2 and 3, learning_rate
+  1e-30
+flags past their limits: steps 0,      app/test_run.py::test_bad_flags_exit_nonzero_without_traceback
+  batch_size 0, dropout_dense 1,
+  learning_rate 0, predict_indices 3,x
+conv_blocks 1 and 4, other dropouts,   here: test_flags_past_their_limits_are_refused
+  learning_rate -1 and nan, steps -1,
+  max_steps 0, seed -1, predict_indices
+  10000, -1 and empty, ...
+predict_indices 9999 past a smaller    here: test_predict_indices_past_the_test_set_are_refused
+  test set (and 99, the last one)
+predict on non-images, empty files,    test_predict_files.py::test_bad_files_are_refused_in_one_line
+  wrong-shape arrays, missing files
+export onto an existing SavedModel     test_export.py::test_existing_saved_model_is_kept_without_
+                                         overwrite, ::test_bad_export_dir_is_refused_untouched
+--verbose shows the traceback          here: test_verbose_adds_the_traceback
+a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its_traceback
+  traceback
+"""
+
+import contextlib
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from estimator_cnn.base import command
+from estimator_cnn.data import idx_csv
+from estimator_cnn.training import safety
+from estimator_cnn.base.tf_setup import tf
+from tests import idx_fixtures
+from tests.helpers import TINY, run_in_process, run_script, snapshot
+
+v1 = tf.compat.v1
+MOUNT_TIMEOUT_SECS = 30
+
+
+@pytest.fixture(scope="module")
+def trained(fixture_data, tmp_path_factory):
+  """A model_dir with checkpoints at steps 0 and 2 (gradient descent: small checkpoints)."""
+  path = str(tmp_path_factory.mktemp("trained") / "model")
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={path}", *TINY,
+                        "--optimizer=gradient_descent", "--steps=2") == 0
+  return path
+
+
+def copy_of(model_dir, folder):
+  """A copy of model_dir in folder, for a test that changes it."""
+  return shutil.copytree(model_dir, os.path.join(folder, "model"))
+
+
+def assert_one_line_error(err, message):
+  assert err.startswith("error: ") and message in err, err
+  assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def _truncate(path):
+  with open(path, "rb") as f:
+    content = f.read()
+  _overwrite(path, content[:len(content) // 2])
+
+
+def _overwrite(path, content):
+  with open(path, "wb") as f:
+    f.write(content)
+
+
+def _relabel(path, label):
+  labels = idx_csv.read_idx(path).copy()
+  labels[7] = label
+  idx_csv.write_idx(path, labels)
+
+
+def _edit_csv_line(path, line_number, edit):
+  with open(path) as f:
+    lines = f.read().split("\n")
+  lines[line_number - 1] = edit(lines[line_number - 1])
+  with open(path, "w") as f:
+    f.write("\n".join(lines))
+
+
+def _set_cell(line, column, value):
+  cells = line.split(",")
+  cells[column - 1] = value
+  return ",".join(cells)
+
+
+def _idx(folder, key):
+  return os.path.join(idx_fixtures.write_fixture_dataset(folder, 50, 20), idx_csv.IDX_FILES[key])
+
+
+def _csv(folder, split):
+  return os.path.join(idx_fixtures.write_fixture_csv(folder, 50, 20), idx_csv.CSV_FILES[split])
+
+
+BAD_DATA = {
+    "missing folder": (lambda folder: None, "does not exist or is not a folder"),
+    "missing file": (lambda folder: os.remove(_idx(folder, "train_labels")),
+                     "is missing train-labels-idx1-ubyte.gz"),
+    "truncated gz": (lambda folder: _truncate(_idx(folder, "train_images")),
+                     "is not a valid gzip file or is truncated"),
+    "corrupt gz": (lambda folder: _overwrite(_idx(folder, "test_labels"), b"not gzip"),
+                   "is not a valid gzip file"),
+    "wrong magic": (lambda folder: idx_fixtures.rewrite_decompressed(
+        _idx(folder, "test_images"), lambda content: b"\x12\x34" + content[2:]),
+                    "its magic number is 0x12340803"),
+    "label 12": (lambda folder: _relabel(_idx(folder, "train_labels"), 12),
+                 "holds label 12, expected 0..9"),
+    "csv columns": (lambda folder: _edit_csv_line(_csv(folder, "train"), 3,
+                                                  lambda line: line + ",0"),
+                    "line 3 has 786 columns, expected 785"),
+    "csv cell": (lambda folder: _edit_csv_line(_csv(folder, "test"), 2,
+                                               lambda line: _set_cell(line, 2, "x")),
+                 "line 2 column 2 holds 'x', expected an integer"),
+    "csv label 10": (lambda folder: _edit_csv_line(_csv(folder, "test"), 4,
+                                                   lambda line: _set_cell(line, 1, "10")),
+                     "holds label 10 on line 4, expected 0..9"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_DATA))
+def test_bad_data_is_refused_before_anything_is_written(tmp_path, capsys, case):
+  make, message = BAD_DATA[case]
+  data_dir = str(tmp_path / "data")
+  make(data_dir)
+  before = snapshot(tmp_path)
+  assert run_in_process(f"--data_dir={data_dir}", f"--model_dir={tmp_path / 'model'}", *TINY,
+                        "--steps=1") == 1
+  assert_one_line_error(capsys.readouterr().err, message)
+  assert snapshot(tmp_path) == before and not (tmp_path / "model").exists()
+
+
+def test_damaged_checkpoint_is_refused_untouched(fixture_data, trained, tmp_path, capsys):
+  model_dir = copy_of(trained, tmp_path)
+  with open(os.path.join(model_dir, "model.ckpt-2.index"), "r+b") as f:
+    f.truncate(10)  # As a crash while the index file was rewritten in place would leave it.
+  before = snapshot(model_dir)
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                        "--steps=1") == 1
+  assert_one_line_error(capsys.readouterr().err,
+                        f"checkpoint {model_dir}/model.ckpt-2 is unreadable (")
+  assert snapshot(model_dir) == before
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "predict"])
+def test_empty_model_dir_is_refused(fixture_data, tmp_path, capsys, monkeypatch, mode):
+  monkeypatch.chdir(tmp_path)
+  assert run_in_process(f"--data_dir={fixture_data}", "--model_dir=", f"--mode={mode}",
+                        "--steps=1") == 1
+  assert_one_line_error(capsys.readouterr().err, "--model_dir is empty: pass a folder path")
+  assert os.listdir(tmp_path) == []
+
+
+def _mount(*args):
+  """Runs mount(8); the CompletedProcess fails where there is no mount command."""
+  if not shutil.which("mount"):
+    return subprocess.CompletedProcess(["mount", *args], 1, "", "no mount command")
+  return subprocess.run(["mount", *args], capture_output=True, text=True,
+                        timeout=MOUNT_TIMEOUT_SECS)
+
+
+@contextlib.contextmanager
+def read_only(folder):
+  """Makes folder read-only: chmod, or a read-only bind mount where chmod does not stop root."""
+  mode = os.stat(folder).st_mode
+  os.chmod(folder, 0o555)
+  mounted = False
+  try:
+    if os.access(folder, os.W_OK):  # Root ignores permission bits.
+      result = _mount("--bind", folder, folder)
+      if result.returncode != 0:
+        pytest.skip(f"root ignores chmod and cannot bind-mount here: {result.stderr.strip()}")
+      mounted = True
+      result = _mount("-o", "remount,ro,bind", folder)
+      assert result.returncode == 0, result.stderr
+      assert not os.access(folder, os.W_OK)
+    yield
+  finally:
+    if mounted:
+      subprocess.run(["umount", "--lazy", folder], check=True, timeout=MOUNT_TIMEOUT_SECS)
+    os.chmod(folder, mode)
+
+
+def test_read_only_model_dir_is_refused_untouched(fixture_data, trained, tmp_path, capsys):
+  model_dir = copy_of(trained, tmp_path)
+  before = snapshot(model_dir)
+  with read_only(model_dir):
+    assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY,
+                          "--steps=2") == 1
+  assert_one_line_error(capsys.readouterr().err,
+                        f"--model_dir={model_dir} is not writable: pick a folder you can write to")
+  assert snapshot(model_dir) == before
+
+
+@contextlib.contextmanager
+def small_disk(folder, size):
+  """A tmpfs of `size` bytes mounted at folder (root only); yields a function to resize it."""
+  os.makedirs(folder)
+  result = _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", folder)
+  if result.returncode != 0:
+    pytest.skip(f"cannot mount a small tmpfs here ({result.stderr.strip()}); "
+                "test_failed_checkpoint_write_mid_training_stops_in_one_line covers it")
+  try:
+    yield lambda new_size: _mount("-o", f"remount,size={new_size}", folder)
+  finally:
+    v1.summary.FileWriterCache.clear()  # Closes the event files training left open there.
+    subprocess.run(["umount", "--lazy", folder], check=True, timeout=MOUNT_TIMEOUT_SECS)
+
+
+def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, trained, tmp_path,
+                                                                capsys):
+  used = sum(os.path.getsize(os.path.join(trained, name)) for name in os.listdir(trained)
+             if os.path.isfile(os.path.join(trained, name)))
+  checkpoint_size = os.path.getsize(os.path.join(trained, "model.ckpt-2.data-00000-of-00001"))
+  disk = str(tmp_path / "disk")
+  with small_disk(disk, used + checkpoint_size * 3 // 2 + 2**20) as resize:
+    model_dir = copy_of(trained, disk)
+    kept = {name: digest for name, digest in snapshot(model_dir).items()
+            if name.startswith("model.ckpt-") or name == "params.json"}
+    common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY]
+    assert run_in_process(*common, "--steps=20", "--save_checkpoints_steps=2") == 1
+    err = capsys.readouterr().err
+    latest = v1.train.latest_checkpoint(model_dir)
+    assert_one_line_error(
+        err, f"cannot write to {model_dir}: No space left on device, the disk is full; the "
+        f"latest checkpoint is {latest}: free some space and run again to resume from it")
+    assert latest.endswith("model.ckpt-4")  # One more checkpoint fitted on the disk.
+    assert {name: snapshot(model_dir)[name] for name in kept} == kept
+    assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
+
+    assert resize(used + 5 * checkpoint_size).returncode == 0
+    assert [os.path.basename(path) for path in safety.partial_files(model_dir)] == [
+        "model.ckpt-6_temp"]  # The failed write's folder: removed when training starts again.
+    assert run_in_process(*common, "--steps=2") == 0
+    out = capsys.readouterr().out
+    assert "removed 1 partial file(s) of an interrupted run: model.ckpt-6_temp" in out
+    assert "global_step 6" in out and not safety.partial_files(model_dir)
+
+
+@pytest.mark.parametrize("error,cause,reason", [
+    (tf.errors.ResourceExhaustedError, "No space left on device", "the disk is full"),
+    (tf.errors.PermissionDeniedError, "Permission denied", "the folder is not writable"),
+])
+def test_failed_checkpoint_write_mid_training_stops_in_one_line(
+    fixture_data, tmp_path, capsys, monkeypatch, error, cause, reason):
+  save = v1.train.Saver.save
+
+  def save_until_step_4(saver, session, save_path, global_step=None, **kwargs):
+    if global_step >= 4:
+      raise error(None, None, f"{save_path}-{global_step}_temp/part-00000-of-00001.data-00000-"
+                  f"of-00001.tempstate123; {cause}")
+    return save(saver, session, save_path, global_step=global_step, **kwargs)
+
+  monkeypatch.setattr(v1.train.Saver, "save", save_until_step_4)
+  model_dir = str(tmp_path / "model")
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY,
+                        "--steps=10", "--save_checkpoints_steps=2") == 1
+  assert_one_line_error(capsys.readouterr().err,
+                        f"cannot write to {model_dir}: {cause}, {reason}; the latest checkpoint "
+                        f"is {model_dir}/model.ckpt-2: ")
+  assert v1.train.latest_checkpoint(model_dir) == os.path.join(model_dir, "model.ckpt-2")
+  assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
+
+
+@pytest.mark.parametrize("flags", [
+    ["--conv_blocks=2", "--steps=1", "--batch_size=1", "--learning_rate=1e-30",
+     "--dropout_pool2=0.999", "--dropout_pool3=0.999", "--dropout_dense=0.999",
+     "--save_checkpoints_steps=1", "--log_every=1"],
+    ["--conv_blocks=3", "--max_steps=1", "--batch_size=31", "--dropout_pool2=0",
+     "--dropout_pool3=0", "--dropout_dense=0", "--optimizer=gradient_descent"],
+], ids=["2_blocks_batch_1_dropout_0.999", "3_blocks_batch_above_the_data_dropout_0"])
+def test_flags_at_their_limits_train(tmp_path, capsys, flags):
+  data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", 30, 20)
+  assert run_in_process(f"--data_dir={data_dir}", f"--model_dir={tmp_path / 'model'}",
+                        *flags) == 0
+  assert "global_step 1  (20 test images)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("flag,message", [
+    ("--conv_blocks=1", "--conv_blocks=1"),
+    ("--conv_blocks=4", "--conv_blocks=4"),
+    ("--dropout_pool2=1", "--dropout_pool2 must be in [0, 1)"),
+    ("--dropout_pool3=-0.1", "--dropout_pool3 must be in [0, 1)"),
+    ("--learning_rate=-1", "--learning_rate must be > 0"),
+    ("--learning_rate=nan", "--learning_rate must be > 0"),
+    ("--steps=-1", "--steps=-1"),
+    ("--max_steps=0", "--max_steps=0"),
+    ("--batch_size=-5", "--batch_size=-5"),
+    ("--eval_every=0", "--eval_every=0"),
+    ("--log_every=0", "--log_every=0"),
+    ("--save_checkpoints_steps=0", "--save_checkpoints_steps=0"),
+    ("--seed=-1", "--seed=-1"),
+    ("--train_subset=0", "--train_subset=0"),
+    ("--predict_indices=10000", "--predict_indices must be integers in 0..9999"),
+    ("--predict_indices=-1", "--predict_indices must be integers in 0..9999"),
+    ("--predict_indices=", "--predict_indices must be integers in 0..9999"),
+])
+def test_flags_past_their_limits_are_refused(tmp_path, flag, message):
+  result = run_script(flag, cwd=str(tmp_path))
+  assert result.returncode != 0 and message in result.stderr, result.stderr
+  assert "Traceback" not in result.stderr and os.listdir(tmp_path) == []
+
+
+def test_train_subset_past_the_training_set_is_refused(fixture_data, tmp_path, capsys):
+  model_dir = tmp_path / "model"
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                        "--train_subset=301", "--steps=1") == 1
+  assert_one_line_error(capsys.readouterr().err, "--train_subset=301 is more than the 300 "
+                        "training images: pass at most 300")
+  assert not model_dir.exists()
+
+
+def test_predict_indices_past_the_test_set_are_refused(fixture_data, trained, capsys):
+  common = [f"--data_dir={fixture_data}", f"--model_dir={trained}", "--mode=predict"]
+  before = snapshot(trained)
+  assert run_in_process(*common, "--predict_indices=99") == 0
+  assert capsys.readouterr().out.startswith("test image 99: ")
+  assert run_in_process(*common, "--predict_indices=5,9999") == 1
+  captured = capsys.readouterr()
+  assert captured.out == ""
+  assert_one_line_error(captured.err, f"--predict_indices=9999 is past the 100 test images in "
+                        f"{fixture_data}: pass indices 0..99")
+  assert snapshot(trained) == before
+
+
+def test_verbose_adds_the_traceback(tmp_path, capsys):
+  missing = tmp_path / "nowhere"
+  assert run_in_process(f"--data_dir={missing}", "--verbose") == 1
+  err = capsys.readouterr().err.strip().splitlines()
+  assert err[0] == "Traceback (most recent call last):"
+  assert err[-2].startswith("estimator_cnn.base.errors.DataError: data folder ")
+  assert err[-1].startswith(f"error: data folder {missing} does not exist")
+  assert os.listdir(tmp_path) == []
+
+
+def _bug():
+  raise ZeroDivisionError("a bug, not the user's mistake")
+
+
+def test_unexpected_exception_keeps_its_traceback():
+  with pytest.raises(ZeroDivisionError, match="a bug"):
+    command.run(f"{__name__}:_bug")
+

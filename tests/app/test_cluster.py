@@ -1,0 +1,199 @@
+"""--mode=train_and_eval as a TF_CONFIG cluster task, and loopback clusters.
+
+The cluster tests start scripts/launch_cluster.py (ps, chief, workers,
+evaluator on 127.0.0.1) with this test's Python.
+"""
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from estimator_cnn.base import command
+from tests.helpers import REPO, RUN_PY, parse_settings
+
+LAUNCHER = os.path.join(REPO, "scripts", "launch_cluster.py")
+TINY = ["--conv_blocks=2", "--batch_size=20", "--log_every=10", "--eval_every=40"]
+CLUSTER_TIMEOUT_SECS = 240
+_CHIEF_ALONE = '{"cluster": {"chief": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}'
+
+
+@pytest.mark.parametrize("tf_config,args,message", [
+    ('{"cluster": {"chief": ["127.0.0.1:1"]}, "task": {"type": "chief"}}', ["--max_steps=5"],
+     "TF_CONFIG: If \"cluster\" is set in TF_CONFIG, task index must be set."),
+    (_CHIEF_ALONE, ["--max_steps=5"], "needs --model_dir"),
+    (_CHIEF_ALONE, ["--model_dir=m"], "needs --max_steps"),
+])
+def test_cluster_task_mistakes_are_one_line(monkeypatch, capsys, tf_config, args, message):
+  monkeypatch.setenv("TF_CONFIG", tf_config)
+  assert command.run("estimator_cnn.app.cluster:train_and_eval",
+                     parse_settings("--mode=train_and_eval", *args)) == 1
+  err = capsys.readouterr().err
+  assert message in err and len(err.strip().splitlines()) == 1
+
+
+# Clusters on 127.0.0.1.
+
+
+class _Cluster:
+  """A launch_cluster.py run whose output is read line by line as it comes."""
+
+  def __init__(self, *args):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG"}
+    self._process = subprocess.Popen(
+        [sys.executable, LAUNCHER, f"--timeout_secs={CLUSTER_TIMEOUT_SECS}", *args], cwd=REPO,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True)
+    self.lines = []
+    self._pids = {}
+    self._queue = queue.Queue()
+    threading.Thread(target=self._read, daemon=True).start()
+
+  def _read(self):
+    for line in self._process.stdout:
+      started = re.match(r"\[launcher\] (\S+) pid (\d+)$", line.rstrip("\n"))
+      if started:
+        self._pids[started.group(1)] = int(started.group(2))
+      self._queue.put(line.rstrip("\n"))
+    self._queue.put(None)
+
+  def __enter__(self):
+    return self
+
+  def __exit__(self, *exc_info):
+    self.stop()
+
+  def output(self):
+    return "\n".join(self.lines)
+
+  def _next_line(self, deadline):
+    """The next line, None at the end of the output; fails the test at the deadline."""
+    try:
+      line = self._queue.get(timeout=max(deadline - time.time(), 0))
+    except queue.Empty:
+      pytest.fail(f"the cluster ran too long; output:\n{self.output()}")
+    if line is not None:
+      self.lines.append(line)
+    return line
+
+  def wait_for(self, pattern):
+    """The match of the next line that matches pattern."""
+    deadline = time.time() + CLUSTER_TIMEOUT_SECS
+    while (line := self._next_line(deadline)) is not None:
+      match = re.search(pattern, line)
+      if match:
+        return match
+    pytest.fail(f"no line matches {pattern!r}; output:\n{self.output()}")
+
+  def finish(self):
+    """Reads the output to its end; returns the launcher's exit code."""
+    deadline = time.time() + CLUSTER_TIMEOUT_SECS
+    while self._next_line(deadline) is not None:
+      pass
+    return self._process.wait(timeout=30)
+
+  def interrupt(self):
+    self._process.send_signal(signal.SIGINT)
+
+  def pid(self, task):
+    return self._pids[task]
+
+  def stop(self):
+    """Stops the launcher, which stops its tasks; kills them if it can't."""
+    if self._process.poll() is not None:
+      return
+    self._process.send_signal(signal.SIGTERM)
+    try:
+      self._process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+      self._process.kill()
+      self._process.wait()
+      for pid in self._pids.values():
+        try:
+          os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+          pass
+
+
+def _last_step(cluster, task):
+  """The global step a task printed it was done at."""
+  return int(re.search(rf"\[{task}\] {task}: done, global_step (\d+)", cluster.output()).group(1))
+
+
+def test_cluster_trains_evaluates_and_outlives_a_killed_worker(fixture_data, tmp_path):
+  model_dir = str(tmp_path / "model")
+  with _Cluster("--workers=1", "--grace_secs=15", "--", f"--data_dir={fixture_data}",
+                f"--model_dir={model_dir}", *TINY, "--max_steps=120") as cluster:
+    cluster.wait_for(r"\[chief\] global_step ([5-9]\d|1\d\d)/120")
+    os.killpg(cluster.pid("worker0"), signal.SIGKILL)
+    assert cluster.finish() == 0, cluster.output()
+  output = cluster.output()
+  assert "[launcher] worker0 exited with code -9" in output
+  last_step = _last_step(cluster, "chief")
+  assert last_step >= 120
+  evaluated = [int(step) for step in re.findall(
+      r"\[evaluator\] test accuracy \S+  loss \S+  global_step (\d+)", output)]
+  assert evaluated[-1] >= 120 and evaluated == sorted(evaluated), output
+  assert "[launcher] evaluator exited with code 0" in output
+  # tf.estimator's ps tasks serve until killed: the launcher stops them after the chief.
+  assert "[launcher] stopping ps0" in output, output
+
+  result = subprocess.run([sys.executable, RUN_PY, "--mode=eval", f"--model_dir={model_dir}",
+                           f"--data_dir={fixture_data}", f"--report_dir={tmp_path / 'report'}"],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+  assert result.returncode == 0, result.stderr
+  assert f"global_step {last_step}  (100 test images)" in result.stdout.splitlines()[0]
+
+
+# A stand-in for Python that the launcher runs instead of run.py: the chief exits
+# with 3 when given --fail_chief, every other task sleeps until it is stopped.
+FAKE_PYTHON = """#!{python}
+import json, os, sys, time
+task = json.loads(os.environ["TF_CONFIG"])["task"]["type"]
+print(task, "started", flush=True)
+if task == "chief" and "--fail_chief" in sys.argv:
+  sys.exit(3)
+time.sleep(120)
+"""
+
+
+@pytest.fixture(name="fake_python")
+def fixture_fake_python(tmp_path):
+  path = tmp_path / "fake_python"
+  path.write_text(FAKE_PYTHON.format(python=sys.executable))
+  path.chmod(0o755)
+  return str(path)
+
+
+def _assert_stopped(pids):
+  for pid in pids:
+    with pytest.raises(ProcessLookupError):
+      os.kill(pid, 0)
+
+
+def test_launcher_fails_with_its_chief_and_stops_the_rest(fake_python):
+  with _Cluster(f"--python={fake_python}", "--workers=1", "--", "--fail_chief") as cluster:
+    assert cluster.finish() == 1
+  output = cluster.output()
+  assert "[chief] chief started" in output
+  assert "[launcher] chief exited with code 3" in output
+  for task in ("ps0", "worker0", "evaluator"):
+    assert f"[launcher] stopping {task}" in output
+  _assert_stopped(cluster.pid(task) for task in ("ps0", "chief", "worker0", "evaluator"))
+
+
+def test_launcher_stops_every_task_on_interrupt(fake_python):
+  with _Cluster(f"--python={fake_python}", "--workers=2") as cluster:
+    cluster.wait_for(r"\[launcher\] evaluator pid")
+    cluster.interrupt()
+    assert cluster.finish() == 130
+  assert "[launcher] interrupted: stopping the cluster" in cluster.output()
+  _assert_stopped(cluster.pid(task) for task in ("ps0", "chief", "worker0", "worker1",
+                                                  "evaluator"))

@@ -1,0 +1,260 @@
+"""The benchmark's pieces on tiny settings: behaviour, not timings."""
+
+import json
+import os
+import re
+import sys
+
+import pytest
+
+from absl import flags
+
+from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.base import stacks as stacks_lib
+from estimator_cnn.base.errors import UserError
+from estimator_cnn.experiments.benchmark import estimator_worker
+from estimator_cnn.experiments.benchmark import machine
+from estimator_cnn.experiments.benchmark import measures
+from estimator_cnn.experiments.benchmark import report
+from estimator_cnn.experiments.benchmark import schedule
+from estimator_cnn.experiments.benchmark import systems
+from flags import core as flags_core
+from tests import idx_fixtures
+from tests import stacks
+
+BLOG_FORWARD_FLOPS = 43.8e6
+
+
+def test_flops_of_the_blogs_network_match_its_hand_count():
+  flops = machine.count_flops()
+  assert flops["forward"] == pytest.approx(BLOG_FORWARD_FLOPS, rel=0.02)
+  assert flops["backward"] == pytest.approx(2 * flops["forward"], rel=0.05)
+  assert flops["training"] == flops["forward"] + flops["backward"]
+
+
+def test_flops_follow_the_network():
+  two_blocks = machine.count_flops({"conv_blocks": 2})
+  # conv1 1.25 + conv2 20.07 + dense on 7x7x64 inputs 6.42 + logits 0.02 MFLOP.
+  assert two_blocks["forward"] == pytest.approx(27.77e6, rel=0.02)
+
+
+def test_schedule_alternates_the_systems_round_by_round():
+  assert schedule.schedule(["a", "b"], 3) == [
+      (0, "a"), (0, "b"), (1, "a"), (1, "b"), (2, "a"), (2, "b")]
+  assert schedule.schedule(["a", "b"], 0) == []
+
+
+def test_bf16_systems_run_only_with_native_bf16_or_emulation():
+  bf16, fp32 = systems.SYSTEMS["ours_bf16"], systems.SYSTEMS["ours_fp32"]
+  assert not systems.runs_here(bf16, bf16_native=False, emulated_bf16=False)
+  assert systems.runs_here(bf16, bf16_native=False, emulated_bf16=True)
+  assert systems.runs_here(bf16, bf16_native=True, emulated_bf16=False)
+  assert systems.runs_here(fp32, bf16_native=False, emulated_bf16=False)
+  assert systems.runs_here(systems.SYSTEMS["ours_fast"], False, False)
+
+
+@pytest.mark.parametrize("name", [name for name, system in systems.SYSTEMS.items()
+                                  if system.runner == "estimator"])
+def test_estimator_systems_train_with_run_pys_params(name):
+  system = systems.SYSTEMS[name]
+  run_py_flags = flags.FlagValues()
+  flags_core.define_all(run_py_flags)
+  run_py_flags(["run.py"] + ([f"--recipe={system.recipe}"] if system.recipe else [])
+               + ([f"--dtype={system.dtype}"] if system.dtype else []))
+  assert estimator_worker.model_params(system) == settings_lib.model_params(
+      flags_core.settings(run_py_flags))
+
+
+def test_the_keras_worker_stays_on_keras_3():
+  code = ("import sys; from flags import studies; "
+          "from estimator_cnn.experiments.benchmark import keras_worker, worker; "
+          "print(keras_worker.keras.__version__, 'estimator_cnn.base.tf_setup' in sys.modules)")
+  version, tf_setup_imported = stacks.run(stacks.CURRENT, ["-c", code]).stdout.split()
+  assert version.startswith("3.") and tf_setup_imported == "False"
+
+
+@pytest.mark.parametrize("names,message", [
+    (["ours_fp32", "bogus"], "unknown system(s) bogus"),
+    ([], "(none given)"),
+    (["ours_fp32", "ours_fp32"], "twice"),
+])
+def test_bad_systems_are_refused(names, message):
+  with pytest.raises(UserError, match=re.escape(message)):
+    systems.check_systems(names)
+
+
+def test_steady_examples_per_sec_skips_the_first_batch():
+  assert measures.steady_examples_per_sec([10.0, 11.0, 12.0], 100) == 100.0
+  assert measures.steady_examples_per_sec([10.0], 100) is None
+
+
+def test_time_to_accuracy_summary():
+  runs = [{"seconds": 30.0, "step": 800, "train_secs": 20.0, "eval_secs": 8.0},
+          {"seconds": 40.0, "step": 900, "train_secs": 24.0, "eval_secs": 9.0}]
+  summary = schedule.summarize_time_to_accuracy(runs, 0.9, 3000)
+  assert (summary["seconds"], summary["step"]) == (35.0, 850)
+  assert summary["text"] == "35.0 s at step 850 (training 22.0 s, evaluating 8.5 s)"
+  missed = schedule.summarize_time_to_accuracy(
+      runs[:1] + [{"seconds": None, "step": None, "train_secs": 50.0, "eval_secs": 9.0}],
+      0.9, 3000)
+  assert missed["seconds"] is None
+  assert missed["text"] == "not reached by step 3000 in 1 of 2 runs"
+  only_run = {"seconds": None, "step": None, "train_secs": 1.0, "eval_secs": 1.0}
+  assert schedule.summarize_time_to_accuracy([only_run], 0.9, 100)["text"] == (
+      "not reached by step 100")
+
+
+def test_share_of_peak():
+  assert schedule.share_of_peak(1000, 131.5e6, 263.0) == pytest.approx(0.5)
+  assert schedule.share_of_peak(None, 131.5e6, 263.0) is None
+
+
+def _results():
+  row = {"label": "tf.estimator on TF 2.21, float32", "stack": "current", "status": "ok",
+         "tensorflow": "2.21.0", "runtime": "tf.estimator 2.15.0", "dtype": "float32",
+         "batch_size": 100, "train_examples_per_sec": 1234.5, "train_samples": [1200.0, 1234.5],
+         "eval_examples_per_sec": 4321.0, "peak_rss_mb": 987.6, "share_of_peak": 0.25,
+         "time_to_accuracy": {"text": "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s)"}}
+  return {
+      "started": "2026-11-21 23:30:00 UTC",
+      "machine": {"cpu": "Test CPU", "cores": 2, "bf16_native": False,
+                  "flops_per_example": {"forward": 43.9e6, "backward": 87.7e6,
+                                        "training": 131.6e6},
+                  "matmul_gflops": {"float32": 150.0, "bfloat16": 20.0}},
+      "settings": {"rounds": 2, "steps": 300, "warmup_steps": 50, "batch_size": 100,
+                   "tta_rounds": 1, "target": 0.9, "eval_every": 100, "tta_max_steps": 3000,
+                   "emulated_bf16": False, "matmul_size": 2048},
+      "order": [[0, "ours_fp32"], [1, "ours_fp32"]],
+      "systems": {"ours_fp32": row,
+                  "keras_bf16": {"label": "Keras 3 model.fit, TF 2.21, mixed_bfloat16",
+                                 "stack": "current", "status": systems.NOT_SUPPORTED,
+                                 "dtype": "bfloat16"}},
+      "failures": []}
+
+
+def test_results_are_written_as_json_and_markdown(tmp_path):
+  results = _results()
+  json_path, markdown_path = report.write_results(str(tmp_path / "out"), results)
+  with open(json_path) as f:
+    assert json.load(f) == results
+  with open(markdown_path) as f:
+    markdown = f.read()
+  assert markdown == report.markdown_report(results)
+  assert ("forward 43.9 M + backward 87.7 M = 131.6 M" in markdown
+          and "float32 150 GFLOP/s, bfloat16 20 GFLOP/s (emulated" in markdown)
+  table = [line for line in markdown.splitlines() if line.startswith("| ")]
+  assert len(table) == 3 and all(line.count("|") == 10 for line in table)
+  assert table[1] == ("| ours_fp32 | tf.estimator on TF 2.21, float32 | TF 2.21.0, "
+                      "tf.estimator 2.15.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | "
+                      "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s) |")
+  assert f"| bfloat16 | {systems.NOT_SUPPORTED} |" in table[2]
+
+
+def test_stack_python_comes_from_the_variable(monkeypatch):
+  monkeypatch.setenv(stacks_lib.ENV_VARS[stacks_lib.LEGACY], sys.executable)
+  assert stacks_lib.python_of(stacks_lib.LEGACY) == sys.executable
+
+
+def test_stack_python_named_but_missing_is_an_error(monkeypatch, tmp_path):
+  monkeypatch.setenv(stacks_lib.ENV_VARS[stacks_lib.CURRENT], str(tmp_path / "python"))
+  with pytest.raises(stacks_lib.StackNotFound, match="ESTIMATOR_CNN_CURRENT_PYTHON=") as error:
+    stacks_lib.python_of(stacks_lib.CURRENT)
+  assert error.value.configured
+
+
+def test_stack_python_falls_back_to_the_repo_venv(monkeypatch, tmp_path):
+  monkeypatch.delenv(stacks_lib.ENV_VARS[stacks_lib.LEGACY], raising=False)
+  monkeypatch.setattr(stacks_lib, "REPO_ROOT", str(tmp_path))
+  with pytest.raises(stacks_lib.StackNotFound, match="make setup-legacy") as error:
+    stacks_lib.python_of(stacks_lib.LEGACY)
+  assert not error.value.configured
+  python = tmp_path / ".venv-legacy" / "bin" / "python"
+  python.parent.mkdir(parents=True)
+  python.write_text("#!/bin/sh\n")
+  python.chmod(0o755)
+  assert stacks_lib.python_of(stacks_lib.LEGACY) == str(python)
+
+
+def test_subprocess_env_clears_what_picks_keras(monkeypatch):
+  monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
+  env = stacks_lib.subprocess_env({"EXTRA": "x"})
+  assert "TF_USE_LEGACY_KERAS" not in env
+  assert env["PYTHONPATH"] == stacks_lib.REPO_ROOT and env["EXTRA"] == "x"
+
+
+def _run_benchmark(*args, env=None):
+  return stacks.run(stacks.CURRENT, ["-m", "estimator_cnn.experiments.benchmark", *args],
+                    env=env, check=False, timeout=900)
+
+
+def test_missing_stack_is_one_error_line(tmp_path):
+  result = _run_benchmark("--systems=tf_estimator", f"--output_dir={tmp_path}",
+                          env={"ESTIMATOR_CNN_LEGACY_PYTHON": str(tmp_path / "none")})
+  assert result.returncode == 1, result.stderr
+  assert result.stderr.startswith("error: ESTIMATOR_CNN_LEGACY_PYTHON=")
+  assert len(result.stderr.strip().splitlines()) == 1 and os.listdir(tmp_path) == []
+
+
+def test_unknown_system_is_one_error_line(tmp_path):
+  result = _run_benchmark("--systems=ours_fp32,keras_fp16", f"--output_dir={tmp_path}")
+  assert result.returncode == 1
+  assert result.stderr.startswith("error: --systems: unknown system(s) keras_fp16; choose from")
+  assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_time_to_accuracy_systems_must_be_measured_ones(tmp_path):
+  result = _run_benchmark("--systems=ours_fp32", "--tta_systems=keras_fp32",
+                          f"--output_dir={tmp_path}")
+  assert result.returncode == 1
+  assert result.stderr == "error: --tta_systems must be among --systems: keras_fp32 is not\n"
+
+
+def test_tiny_benchmark_end_to_end(tmp_path):
+  data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=200, num_test=1000)
+  output_dir = tmp_path / "out"
+  python = stacks.python_of(stacks.CURRENT)
+  result = _run_benchmark(
+      "--systems=ours_fp32,keras_fp32,keras_bf16", "--rounds=1", "--steps=2",
+      "--warmup_steps=1", "--batch_size=10", "--tta_rounds=1", "--target=0.0",
+      "--eval_every=2", "--tta_max_steps=4", "--matmul_size=64", f"--data_dir={data_dir}",
+      f"--output_dir={output_dir}",
+      env={"ESTIMATOR_CNN_CURRENT_PYTHON": python})
+  assert result.returncode == 0, stacks.describe(result.args, result.returncode, result.stdout,
+                                                 result.stderr)
+  with open(output_dir / report.JSON_FILE) as f:
+    results = json.load(f)
+  native = results["machine"]["bf16_native"]
+  measured = ["ours_fp32", "keras_fp32"] + (["keras_bf16"] if native else [])
+  assert results["order"] == [[0, name] for name in measured]
+  if not native:
+    assert results["systems"]["keras_bf16"]["status"] == systems.NOT_SUPPORTED
+  for name in measured:
+    row = results["systems"][name]
+    assert row["status"] == "ok" and len(row["train_samples"]) == 1
+    assert row["train_examples_per_sec"] > 0 and row["eval_examples_per_sec"] > 0
+    assert row["peak_rss_mb"] > 100 and row["batch_size"] == 10
+    tta = row["time_to_accuracy"]
+    assert tta["step"] == 2 and tta["seconds"] > tta["train_secs"] > 0
+  assert results["systems"]["ours_fp32"]["runtime"] == "tf.estimator 2.15.0"
+  assert results["systems"]["keras_fp32"]["runtime"].startswith("keras 3.")
+  assert results["machine"]["flops_per_example"]["forward"] == pytest.approx(
+      BLOG_FORWARD_FLOPS, rel=0.02)
+  assert (output_dir / report.MARKDOWN_FILE).read_text() == report.markdown_report(results)
+
+
+def test_the_legacy_stack_is_measured_beside_the_current_one(tmp_path):
+  data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=200, num_test=1000)
+  output_dir = tmp_path / "out"
+  result = _run_benchmark(
+      "--systems=ours_fp32,tf_estimator", "--rounds=1", "--steps=2", "--warmup_steps=1",
+      "--batch_size=10", "--tta_rounds=0", "--matmul_size=64", f"--data_dir={data_dir}",
+      f"--output_dir={output_dir}",
+      env={"ESTIMATOR_CNN_LEGACY_PYTHON": stacks.python_of(stacks.LEGACY)})
+  assert result.returncode == 0, stacks.describe(result.args, result.returncode, result.stdout,
+                                                 result.stderr)
+  with open(output_dir / report.JSON_FILE) as f:
+    rows = json.load(f)["systems"]
+  assert {name: (row["status"], row["tensorflow"], row["runtime"])
+          for name, row in rows.items()} == {
+              "ours_fp32": ("ok", "2.21.0", "tf.estimator 2.15.0"),
+              "tf_estimator": ("ok", "2.15.1", "tf.estimator 2.15.0")}

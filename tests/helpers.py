@@ -1,0 +1,68 @@
+"""Helpers the tests share: running run.py here or in a subprocess, folder snapshots, graphs."""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+from absl import flags
+
+import run
+from estimator_cnn import estimator as tf_estimator
+from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.model import model_fn
+from flags import core as flags_core
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN_PY = os.path.join(REPO, "run.py")
+TINY = ["--conv_blocks=2", "--batch_size=20", "--log_every=5"]
+v1 = tf.compat.v1
+
+
+def parse_run_flags(*args):
+  """run.py's FlagValues, parsed from args."""
+  flag_values = flags.FlagValues()
+  flags_core.define_all(flag_values)
+  flag_values(["run.py", *args])
+  return flag_values
+
+
+def parse_settings(*args):
+  """The app.settings.Settings of run.py's flags args."""
+  return flags_core.settings(parse_run_flags(*args))
+
+
+def run_in_process(*args):
+  """Parses args like run.py and runs them here; returns the exit code."""
+  return run.run(parse_run_flags(*args))
+
+
+def run_script(*args, cwd=REPO):
+  """Runs run.py in a subprocess; returns the CompletedProcess."""
+  return subprocess.run([sys.executable, RUN_PY, *args], cwd=cwd, capture_output=True,
+                        text=True, timeout=300, env={**os.environ, "PYTHONPATH": REPO})
+
+
+def snapshot(folder):
+  """{relative path: sha256} of every file below folder."""
+  result = {}
+  for root, _, files in os.walk(folder):
+    for name in files:
+      path = os.path.join(root, name)
+      with open(path, "rb") as f:
+        result[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
+  return result
+
+
+def build_graph(mode, params=None):
+  """Builds model_fn on placeholders in a fresh graph; returns (graph, spec, images, labels)."""
+  graph = tf.Graph()
+  with graph.as_default():
+    v1.train.get_or_create_global_step()
+    images = v1.placeholder(tf.float32, [None, 28, 28])
+    labels = v1.placeholder(tf.int32, [None])
+    spec = model_fn.model_fn({model_fn.FEATURE_KEY: images},
+                             None if mode == tf_estimator.ModeKeys.PREDICT else labels,
+                             mode, params or {})
+  return graph, spec, images, labels
+

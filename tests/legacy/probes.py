@@ -1,0 +1,84 @@
+"""Probes of tf.estimator's distribution set-up that both stacks run, to compare with TF 2.15.
+
+In a test they are called with estimator_cnn's tf.estimator; `python -m
+tests.legacy.probes PROBE` prints PROBE's result from TensorFlow's own
+`tf.compat.v1.estimator` as a JSON line with "tf_version" (the TF 2.15 reference).
+"""
+
+import json
+import sys
+import tempfile
+import types
+
+
+def _fields(config):
+  # pylint: disable=g-import-not-at-top
+  from tensorflow.python.distribute import estimator_training
+  session_config = config.session_config
+  mode = getattr(config, "_distribute_coordinator_mode", None)
+  return {
+      "task_type": config.task_type,
+      "task_id": config.task_id,
+      "is_chief": config.is_chief,
+      "global_id_in_cluster": config.global_id_in_cluster,
+      "num_ps_replicas": config.num_ps_replicas,
+      "num_worker_replicas": config.num_worker_replicas,
+      "cluster_spec": config.cluster_spec.as_dict() if config.cluster_spec else {},
+      "master": config.master,
+      "evaluation_master": config.evaluation_master,
+      "distribute_coordinator_mode": None if mode is None else str(mode),
+      "device_filters": list(session_config.device_filters) if session_config else None,
+      "should_run_distribute_coordinator":
+          estimator_training.should_run_distribute_coordinator(config),
+  }
+
+
+def run_config_fields(estimator_module, tf):
+  """What RunConfig() and RunConfig(train_distribute=MirroredStrategy(["/cpu:0"])) make of
+  $TF_CONFIG: task, ids, replica counts, cluster, masters and coordinator mode."""
+  strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+  return {"plain": _fields(estimator_module.RunConfig()),
+          "mirrored": _fields(estimator_module.RunConfig(train_distribute=strategy))}
+
+
+def standalone_client_errors(estimator_module, tf):
+  """RunConfig with a remote cluster (STANDALONE_CLIENT mode), then what Estimator.train and
+  .evaluate raise for a between-graph strategy and for a cluster with an evaluator job."""
+
+  def model_fn(features, labels, mode):
+    raise AssertionError(f"model_fn called with {features}, {labels}, {mode}")
+
+  def input_fn():
+    raise AssertionError("input_fn called")
+
+  cases = {
+      "between_graph": (tf.compat.v1.distribute.experimental.ParameterServerStrategy(),
+                        {"worker": ["localhost:1"], "ps": ["localhost:2"]}),
+      "evaluator_job": (tf.distribute.MirroredStrategy(["/cpu:0"]),
+                        {"worker": ["localhost:1"], "evaluator": ["localhost:3"]}),
+  }
+  result = {}
+  for name, (strategy, cluster) in cases.items():
+    distribute = types.SimpleNamespace(train_distribute=strategy, eval_distribute=strategy,
+                                       remote_cluster=tf.train.ClusterSpec(cluster))
+    estimator = estimator_module.Estimator(
+        model_fn, model_dir=tempfile.mkdtemp(),
+        config=estimator_module.RunConfig(experimental_distribute=distribute))
+    result[name] = {"config": _fields(estimator.config)}
+    for method in ("train", "evaluate"):
+      try:
+        getattr(estimator, method)(input_fn, steps=1)
+        result[name][method] = "no error"
+      except ValueError as e:
+        result[name][method] = f"ValueError: {e}"
+  return result
+
+
+PROBES = {"run_config_fields": run_config_fields,
+          "standalone_client_errors": standalone_client_errors}
+
+if __name__ == "__main__":
+  import tensorflow  # pylint: disable=g-import-not-at-top
+  probe = PROBES[sys.argv[1]]
+  print(json.dumps({"tf_version": tensorflow.__version__,
+                    "result": probe(tensorflow.compat.v1.estimator, tensorflow)}))

@@ -1,0 +1,135 @@
+"""--mode=export: a SavedModel that plain TensorFlow loads and that predicts like Estimator.predict."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from estimator_cnn.data import idx_csv
+from estimator_cnn.report import saved_model
+from estimator_cnn.training import build
+from estimator_cnn.training import model_dir as model_dir_lib
+from tests.helpers import run_in_process, snapshot
+
+# Loads the SavedModel with TensorFlow alone and saves its outputs for the images given.
+RELOAD_SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+export_dir, images_path, outputs_path = sys.argv[1:]
+serve = tf.saved_model.load(export_dir).signatures["serving_default"]
+(input_spec,) = serve.structured_input_signature[1].values()
+outputs = serve(x=tf.constant(np.load(images_path)))
+np.savez(outputs_path, **{key: value.numpy() for key, value in outputs.items()})
+print(json.dumps({"input": [input_spec.name, input_spec.shape.as_list(), input_spec.dtype.name],
+                  "estimator_cnn_imported": "estimator_cnn" in sys.modules}))
+"""
+
+
+@pytest.fixture(scope="module")
+def export_dir(tiny_model_dir, tmp_path_factory):
+  path = str(tmp_path_factory.mktemp("exports") / "saved_model")
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
+                        f"--export_dir={path}") == 0
+  return path
+
+
+def reload_in_fresh_process(export_dir, images, work_dir):
+  """Runs RELOAD_SCRIPT in a new Python without this package; returns (outputs, its JSON line)."""
+  images_path, outputs_path = str(work_dir / "images.npy"), str(work_dir / "outputs.npz")
+  np.save(images_path, images)
+  env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TF_USE_LEGACY_KERAS")}
+  result = subprocess.run([sys.executable, "-c", RELOAD_SCRIPT, export_dir, images_path,
+                           outputs_path], cwd=work_dir, env=env, capture_output=True, text=True,
+                          timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  with np.load(outputs_path) as outputs:
+    return dict(outputs), json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_export_writes_a_saved_model_at_export_dir(export_dir):
+  assert saved_model.holds_saved_model(export_dir)
+  assert os.listdir(os.path.dirname(export_dir)) == [os.path.basename(export_dir)]
+
+
+def test_saved_model_predicts_like_the_estimator_in_a_fresh_process(
+    fixture_data, tiny_model_dir, export_dir, tmp_path):
+  images = idx_csv.load_fashion_mnist(fixture_data).test_images[:50]
+  outputs, info = reload_in_fresh_process(export_dir, images, tmp_path)
+  assert info == {"input": ["x", [None, 28, 28], "float32"], "estimator_cnn_imported": False}
+  estimator = build.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
+                                    seed=1)
+  predictions = list(estimator.predict(build.eval_input_fn(images)))
+  expected = np.array([p["probabilities"] for p in predictions])
+  np.testing.assert_allclose(outputs["probabilities"], expected, atol=1e-5, rtol=0)
+  np.testing.assert_array_equal(outputs["classes"], [p["classes"] for p in predictions])
+
+
+def test_existing_saved_model_is_kept_without_overwrite(tiny_model_dir, export_dir, capsys):
+  before = snapshot(export_dir)
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
+                        f"--export_dir={export_dir}") == 1
+  err = capsys.readouterr().err
+  assert "already holds a SavedModel: pass --overwrite" in err and len(err.splitlines()) == 1
+  assert snapshot(export_dir) == before
+  assert os.listdir(os.path.dirname(export_dir)) == [os.path.basename(export_dir)]
+
+
+def test_overwrite_replaces_the_saved_model(tiny_model_dir, tmp_path, capsys):
+  target = tmp_path / "saved_model"
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
+                        f"--export_dir={target}") == 0
+  (target / "stale_file").write_text("from the previous export")
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export", f"--export_dir={target}",
+                        "--overwrite") == 0
+  assert f"SavedModel: {target}" in capsys.readouterr().out
+  assert saved_model.holds_saved_model(target) and not (target / "stale_file").exists()
+  assert os.listdir(tmp_path) == ["saved_model"]
+
+
+def test_failed_export_keeps_the_previous_saved_model(export_dir):
+  before = snapshot(export_dir)
+
+  class FailingEstimator:
+
+    def export_saved_model(self, export_dir_base, serving_input_receiver_fn):
+      del serving_input_receiver_fn
+      os.makedirs(os.path.join(export_dir_base, "12345"))
+      raise RuntimeError("disk full")
+
+  with pytest.raises(RuntimeError, match="disk full"):
+    saved_model.export_saved_model(FailingEstimator(), export_dir)
+  assert snapshot(export_dir) == before
+  assert os.listdir(os.path.dirname(export_dir)) == [os.path.basename(export_dir)]
+
+
+@pytest.mark.parametrize("setup,extra_flags,message", [
+    (None, [], "needs --export_dir"),
+    (lambda path: path.write_text("keep me"), ["--overwrite"], "is a file"),
+    (lambda path: (path.mkdir(), (path / "notes.txt").write_text("keep me")), ["--overwrite"],
+     "holds files that are not a SavedModel"),
+])
+def test_bad_export_dir_is_refused_untouched(tiny_model_dir, tmp_path, capsys, setup, extra_flags,
+                                             message):
+  target = tmp_path / "target"
+  export_flags = [f"--export_dir={target}"] if setup else []
+  if setup:
+    setup(target)
+  before = snapshot(tmp_path)
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export", *export_flags,
+                        *extra_flags) == 1
+  err = capsys.readouterr().err
+  assert err.startswith("error: ") and message in err and len(err.splitlines()) == 1
+  assert snapshot(tmp_path) == before
+
+
+def test_model_dir_without_checkpoint_is_refused(tmp_path, capsys):
+  empty_model_dir, target = tmp_path / "model", tmp_path / "export"
+  empty_model_dir.mkdir()
+  assert run_in_process(f"--model_dir={empty_model_dir}", "--mode=export",
+                        f"--export_dir={target}") == 1
+  assert "no checkpoint in" in capsys.readouterr().err
+  assert sorted(os.listdir(tmp_path)) == ["model"] and not os.listdir(empty_model_dir)

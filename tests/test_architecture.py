@@ -1,0 +1,92 @@
+"""The package's parts and the arrows between them: one way, no cycle, absl only in the mains."""
+
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "estimator_cnn"
+# Each part, and the parts it may import besides itself.
+ALLOWED = {
+    "base": set(),
+    "legacy": {"base"},
+    "data": {"base"},
+    "model": {"base", "legacy"},
+    "training": {"base", "legacy", "data", "model"},
+    "report": {"base", "legacy", "data", "model", "training"},
+    "experiments": {"base", "legacy", "data", "model", "training", "report"},
+    "app": {"base", "legacy", "data", "model", "training", "report"},
+}
+
+
+def _module_name(path):
+  parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+  return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _part(module):
+  """The part a module of ours belongs to; the facade estimator_cnn.estimator is Legacy's."""
+  parts = module.split(".")
+  return "legacy" if parts[1:2] == ["estimator"] else parts[1] if len(parts) > 1 else None
+
+
+def _imports(path):
+  """Every module path imported anywhere in the file, functions included."""
+  names = set()
+  for node in ast.walk(ast.parse(path.read_text())):
+    if isinstance(node, ast.Import):
+      names.update(alias.name for alias in node.names)
+    elif isinstance(node, ast.ImportFrom) and node.module:
+      names.add(node.module)
+      names.update(f"{node.module}.{alias.name}" for alias in node.names)
+  return names
+
+
+MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+# Our modules each imports; `from estimator_cnn import x` names x, not the package's __init__.
+OURS = {module: {name for name in _imports(path)
+                 if name in MODULES and name not in (module, "estimator_cnn")}
+        for module, path in MODULES.items()}
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_module_imports_only_the_parts_below_its_own(module):
+  part = _part(module)
+  allowed = ALLOWED[part] | {part} if part in ALLOWED else set(ALLOWED)
+  wrong = sorted(name for name in OURS[module] if _part(name) not in allowed)
+  assert not wrong, f"{module} ({part}) imports {wrong}"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_absl_flags_and_the_face_only_in_the_studies_mains(module):
+  imported = _imports(MODULES[module])
+  uses_flags = any(name == "absl.flags" or name == "flags" or name.startswith("flags.")
+                   for name in imported)
+  if uses_flags:
+    assert module.startswith("estimator_cnn.experiments.") and module.endswith(".__main__"), (
+        f"{module} imports absl flags or flags/")
+
+
+def test_no_import_cycle():
+  visiting, done = [], set()
+
+  def visit(module):
+    if module in visiting:
+      pytest.fail(f"import cycle: {' -> '.join(visiting[visiting.index(module):] + [module])}")
+    if module in done:
+      return
+    visiting.append(module)
+    for name in OURS[module]:
+      visit(name)
+    visiting.pop()
+    done.add(module)
+
+  for module in MODULES:
+    visit(module)
+
+
+def test_every_part_is_a_folder_with_a_docstring():
+  assert {path.name for path in PACKAGE.iterdir() if path.is_dir() and
+          (path / "__init__.py").exists()} == set(ALLOWED)
+  for part in ALLOWED:
+    assert ast.get_docstring(ast.parse((PACKAGE / part / "__init__.py").read_text())), part

@@ -1,0 +1,283 @@
+"""estimator_cnn.safety: one writer per model_dir, clean stops on signals, no diverged checkpoint.
+
+The crash-and-resume test with SIGKILL takes minutes and is not part of this
+suite: python tests/faults/run_faults.py.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from estimator_cnn.app import train
+from estimator_cnn.training import safety
+from estimator_cnn.training.progress import ProgressHook
+from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.base.errors import UserError
+from tests.helpers import REPO, TINY, run_in_process, snapshot
+
+v1 = tf.compat.v1
+SUBPROCESS_TIMEOUT_SECS = 120
+
+
+def dead_pid():
+  """The pid of a process that has ended."""
+  process = subprocess.Popen([sys.executable, "-c", "pass"])
+  try:
+    process.wait(timeout=SUBPROCESS_TIMEOUT_SECS)
+  finally:
+    process.kill()  # Does nothing once it has ended.
+  return process.pid
+
+
+def write_lock(model_dir, pid, host=None):
+  with open(os.path.join(model_dir, safety.LOCK_FILE), "w") as f:
+    json.dump({"pid": pid, "host": host or socket.gethostname(), "started": "earlier"}, f)
+
+
+def read_lock(model_dir):
+  with open(os.path.join(model_dir, safety.LOCK_FILE)) as f:
+    return json.load(f)
+
+
+def latest_step(model_dir):
+  return int(v1.train.latest_checkpoint(model_dir).rsplit("-", 1)[1])
+
+
+def test_second_lock_is_refused_naming_the_holder(tmp_path):
+  with safety.ModelDirLock(str(tmp_path)):
+    assert read_lock(tmp_path)["pid"] == os.getpid()
+    before = snapshot(tmp_path)
+    with pytest.raises(UserError, match=f"is being trained by process {os.getpid()} on "):
+      with safety.ModelDirLock(str(tmp_path)):
+        pass
+    assert snapshot(tmp_path) == before
+  assert os.listdir(tmp_path) == []
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
+  pid = dead_pid()
+  write_lock(tmp_path, pid)
+  printed = []
+  with safety.ModelDirLock(str(tmp_path), printer=printed.append):
+    assert read_lock(tmp_path)["pid"] == os.getpid()
+  assert printed == [f"took over the stale lock of process {pid}, which is no longer running"]
+  assert os.listdir(tmp_path) == []
+
+
+def test_lock_of_another_host_is_never_taken_over(tmp_path):
+  write_lock(tmp_path, dead_pid(), host="elsewhere.example")
+  before = snapshot(tmp_path)
+  with pytest.raises(UserError, match="on elsewhere.example since earlier"):
+    with safety.ModelDirLock(str(tmp_path)):
+      pass
+  assert snapshot(tmp_path) == before
+
+
+def test_partial_files_of_an_interrupted_run_are_removed_with_the_lock_held(tmp_path):
+  (tmp_path / "model.ckpt-5_temp").mkdir()
+  (tmp_path / "model.ckpt-5_temp" / "part-00000-of-00001.data-00000-of-00001").write_text("x")
+  for name in ("checkpoint.tmp3f2a", "model.ckpt-5.data-00000-of-00001.tempstate42",
+               "params.json.tmp"):
+    (tmp_path / name).write_text("partial")
+  kept = {name: "complete" for name in ("checkpoint", "model.ckpt-0.index", "params.json")}
+  for name, text in kept.items():
+    (tmp_path / name).write_text(text)
+  printed = []
+  with safety.ModelDirLock(str(tmp_path), printer=printed.append):
+    assert sorted(os.listdir(tmp_path)) == sorted([*kept, safety.LOCK_FILE])
+  assert printed == ["removed 4 partial file(s) of an interrupted run: checkpoint.tmp3f2a, "
+                     "model.ckpt-5.data-00000-of-00001.tempstate42, model.ckpt-5_temp, "
+                     "params.json.tmp"]
+
+
+def save_series(model_dir, weights):
+  """Saves one checkpoint per weight vector, at steps 1, 2, ...; returns their paths."""
+  paths = []
+  with tf.Graph().as_default():
+    step = v1.train.get_or_create_global_step()
+    w = v1.get_variable("w", [2], tf.float32)
+    value = v1.placeholder(tf.float32, [2])
+    assign = tf.group(v1.assign(w, value), v1.assign_add(step, 1))
+    saver = v1.train.Saver(max_to_keep=10, save_relative_paths=True)
+    with v1.Session() as session:
+      session.run(v1.global_variables_initializer())
+      for vector in weights:
+        session.run(assign, {value: vector})
+        paths.append(saver.save(session, os.path.join(model_dir, "model.ckpt"), global_step=step))
+  return paths
+
+
+def state_file(model_dir):
+  with open(os.path.join(model_dir, "checkpoint")) as f:
+    return f.read()
+
+
+def test_rollback_points_checkpoint_at_the_newest_finite_one(tmp_path):
+  model_dir = str(tmp_path)
+  paths = save_series(model_dir, [[1, 2], [3, 4], [5, np.nan]])
+  assert safety.rollback_to_finite_checkpoint(model_dir) == paths[1]
+  state = v1.train.get_checkpoint_state(model_dir)
+  assert state.model_checkpoint_path == paths[1]
+  assert list(state.all_model_checkpoint_paths) == paths[:2]
+  assert 'model_checkpoint_path: "model.ckpt-2"' in state_file(model_dir)  # Still relative.
+  np.testing.assert_array_equal(v1.train.load_variable(model_dir, "w"), [3, 4])
+
+
+@pytest.mark.parametrize("weights,returned", [
+    ([[1, 2], [3, 4]], 1),
+    ([[np.nan, 2], [np.inf, 0]], None),
+])
+def test_rollback_leaves_the_state_file_alone_when_the_newest_is_finite_or_none_is(
+    tmp_path, weights, returned):
+  model_dir = str(tmp_path)
+  paths = save_series(model_dir, weights)
+  before = state_file(model_dir)
+  assert safety.rollback_to_finite_checkpoint(model_dir) == (
+      paths[returned] if returned is not None else None)
+  assert state_file(model_dir) == before
+
+
+def test_rollback_without_checkpoint_does_nothing(tmp_path):
+  assert safety.rollback_to_finite_checkpoint(str(tmp_path)) is None
+  assert os.listdir(tmp_path) == []
+
+
+def test_divergence_stops_in_one_line_keeping_a_finite_checkpoint(fixture_data, tmp_path, capsys):
+  model_dir = str(tmp_path / "model")  # The 3-block net: the 2-block one, with dropout, holds.
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                        "--batch_size=20", "--learning_rate=1e4", "--optimizer=gradient_descent",
+                        "--steps=50", "--save_checkpoints_steps=1") == 1
+  err = capsys.readouterr().err
+  assert err.startswith("error: training diverged: the loss became NaN or infinite at step ")
+  assert len(err.strip().splitlines()) == 1 and "lower --learning_rate (now 10000.0)" in err
+  diverged_at = int(err.split("at step ")[1].split(";")[0])
+  latest = v1.train.latest_checkpoint(model_dir)
+  assert f"the latest checkpoint is {latest}:" in err
+  assert latest_step(model_dir) < diverged_at
+  for path in v1.train.get_checkpoint_state(model_dir).all_model_checkpoint_paths:
+    reader = v1.train.load_checkpoint(path)
+    for name in reader.get_variable_to_shape_map():
+      assert np.all(np.isfinite(reader.get_tensor(name))), (path, name)
+  assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
+
+
+class SigintAfterThreeSteps(ProgressHook):
+  """Sends this process SIGINT from inside training, after its third step."""
+
+  def begin(self):
+    super().begin()
+    self.steps_run = 0
+
+  def after_run(self, run_context, run_values):
+    super().after_run(run_context, run_values)
+    self.steps_run += 1
+    if self.steps_run == 3:
+      os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_sigint_saves_at_the_current_step_and_says_how_to_resume(fixture_data, tmp_path, capsys,
+                                                                 monkeypatch):
+  model_dir = str(tmp_path / "model")
+  common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY]
+  handler = signal.getsignal(signal.SIGINT)
+  monkeypatch.setattr(train, "ProgressHook", SigintAfterThreeSteps)
+  assert run_in_process(*common, "--steps=50") == 130
+  monkeypatch.undo()
+  err = capsys.readouterr().err
+  assert err == (f"interrupted by SIGINT: checkpoint saved at global step 3 in {model_dir}; "
+                 f"resume with: python run.py --model_dir={model_dir}\n")
+  assert latest_step(model_dir) == 3 and signal.getsignal(signal.SIGINT) is handler
+  index = os.path.join(model_dir, "model.ckpt-3.index")
+  resumed_from = os.stat(index)
+
+  assert run_in_process(*common, "--steps=2") == 0
+  assert "global_step 5" in capsys.readouterr().out
+  after = os.stat(index)  # Resuming does not write the checkpoint it resumed from again.
+  assert (after.st_ino, after.st_mtime_ns) == (resumed_from.st_ino, resumed_from.st_mtime_ns)
+
+
+def wait_for(predicate, what, process, timeout=SUBPROCESS_TIMEOUT_SECS):
+  deadline = time.monotonic() + timeout
+  while not predicate():
+    if process.poll() is not None or time.monotonic() > deadline:
+      pytest.fail(f"gave up waiting for {what}; training exited with {process.returncode}")
+    time.sleep(0.05)
+
+
+def test_second_process_is_refused_and_sigterm_saves_and_exits_143(fixture_data, tmp_path, capsys):
+  model_dir, log_path = str(tmp_path / "model"), tmp_path / "first.log"
+  common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY]
+  with open(log_path, "w") as log:
+    first = subprocess.Popen([sys.executable, os.path.join(REPO, "run.py"), *common,
+                              "--steps=100000", "--log_every=1"], stdout=log, stderr=log, cwd=REPO,
+                             env={**os.environ, "PYTHONPATH": REPO, "PYTHONUNBUFFERED": "1"})
+  try:
+    wait_for(lambda: "\nstep 2/" in log_path.read_text(), "training to start", first)
+    first.send_signal(signal.SIGSTOP)  # Its files stay as they are while the second one runs.
+    before = snapshot(model_dir)
+    assert run_in_process(*common, "--steps=5", "--learning_rate=0.1") == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {model_dir} is being trained by process {first.pid} on ")
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(model_dir) == before
+    first.send_signal(signal.SIGCONT)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=SUBPROCESS_TIMEOUT_SECS)
+  finally:
+    first.kill()
+    first.wait()
+  output = log_path.read_text()
+  assert first.returncode == 143, output[-3000:]
+  step = latest_step(model_dir)
+  assert (f"interrupted by SIGTERM: checkpoint saved at global step {step} in {model_dir}; "
+          f"resume with: python run.py --model_dir={model_dir}") in output
+  assert step >= 2 and "Traceback" not in output
+  assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
+
+
+def test_stale_lock_left_in_a_model_dir_is_taken_over_by_training(fixture_data, tmp_path,
+                                                                  capsys):
+  model_dir = tmp_path / "model"
+  model_dir.mkdir()
+  pid = dead_pid()
+  write_lock(model_dir, pid)
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY,
+                        "--steps=2") == 0
+  assert f"took over the stale lock of process {pid}" in capsys.readouterr().out
+  assert latest_step(model_dir) == 2 and not (model_dir / safety.LOCK_FILE).exists()
+
+
+@pytest.mark.parametrize("error,message", [
+    (OSError(28, os.strerror(28), "params.json.tmp"),
+     "No space left on device, the disk is full; the latest checkpoint is none: free some space"),
+    (tf.errors.ResourceExhaustedError(None, None, "model.ckpt-5_temp/part; No space left on "
+                                      "device"), "the disk is full"),
+    (tf.errors.PermissionDeniedError(None, None, "graph.pbtxt.tmp1; Permission denied"),
+     "Permission denied, the folder is not writable; the latest checkpoint is none: make it "
+     "writable and run again to resume from it, or pass another --model_dir"),
+    (tf.errors.FailedPreconditionError(None, None, "checkpoint.tmp2; Read-only file system"),
+     "Read-only file system, the folder is not writable"),
+])
+def test_write_failures_become_one_line(tmp_path, error, message):
+  with pytest.raises(UserError) as raised:
+    with safety.write_failures_reported(str(tmp_path)):
+      raise error
+  assert str(raised.value).startswith(f"cannot write to {tmp_path}: ")
+  assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("error", [
+    tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[1024]"),
+    FileNotFoundError(2, "No such file or directory"),
+])
+def test_other_errors_are_not_mistaken_for_write_failures(tmp_path, error):
+  with pytest.raises(type(error)):
+    with safety.write_failures_reported(str(tmp_path)):
+      raise error
