@@ -157,13 +157,13 @@ def define_report_flags(flag_values=flags.FLAGS):
   flags.DEFINE_enum("invert", "auto", INVERT_CHOICES,
                     "Invert --images to a light garment on black, as in Fashion-MNIST: auto "
                     "inverts images whose border is light.", flag_values=flag_values)
-  flags.DEFINE_string("output", None, "JSON file for the predictions of --images.",
+  flags.DEFINE_string("output", None,
+                      "File for the predictions of --images: .json, or .csv (one row per image).",
                       flag_values=flag_values)
-  flags.DEFINE_string("export_dir", None, "Folder --mode=export writes the SavedModel to.",
+  flags.DEFINE_string("export_dir", None,
+                      "Base folder of --mode=export: each export writes the SavedModel to a new "
+                      "version folder in it (1, 2, ...), as TensorFlow Serving loads them.",
                       flag_values=flag_values)
-  flags.DEFINE_bool("overwrite", False,
-                    "Let --mode=export replace a SavedModel already in --export_dir.",
-                    flag_values=flag_values)
 
 
 def define_all(flag_values=flags.FLAGS):

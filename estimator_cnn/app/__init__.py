@@ -1,4 +1,4 @@
-"""What run.py's modes do: train, eval, predict, train_and_eval (here or in a cluster), inspect, export.
+"""What run.py's modes do: train, eval, predict, train_and_eval (here or a cluster), inspect, export.
 
 Everything here takes an app.settings.Settings, never the absl flags themselves.
 """

@@ -14,6 +14,7 @@ from estimator_cnn.report import eval_report
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
 from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training.progress import EvalProgressHook
 
 
 def evaluate_model_dir(settings):
@@ -24,10 +25,16 @@ def evaluate_model_dir(settings):
   model_dir_lib.check_writable_folder(report_dir, "report_dir")
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   estimator = build.make_estimator(model_dir, params, settings.seed)
-  metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
+  checkpoint = estimator.latest_checkpoint()
+  metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels,
+                           hooks=[EvalProgressHook(len(dataset.test_labels),
+                                                   build.EVAL_BATCH_SIZE)],
+                           checkpoint_path=checkpoint)
+  print(f"checkpoint: {checkpoint} (global step {metrics['global_step']})")
   probabilities = build.predict_probabilities(estimator, dataset.test_images)
   report = eval_report.write_eval_report(report_dir, dataset.test_images, dataset.test_labels,
                                          probabilities, metrics, model_dir)
+  print("\n".join(eval_report.per_class_table(report["per_class"])))
   print("\n".join(eval_report.summary_lines(report, report_dir)))
   return metrics
 
@@ -43,8 +50,10 @@ def predict(settings):
     raise UserError(f"--predict_indices={max(indices)} is past the {count} test images in "
                     f"{dataset.source}: pass indices 0..{count - 1}")
   estimator = build.make_estimator(model_dir, params, settings.seed)
+  checkpoint = _print_checkpoint(estimator)
   results = []
-  predictions = estimator.predict(build.eval_input_fn(dataset.test_images[indices]))
+  predictions = estimator.predict(build.eval_input_fn(dataset.test_images[indices]),
+                                  checkpoint_path=checkpoint)
   for index, prediction in zip(indices, predictions):
     predicted = int(prediction["classes"])
     truth = int(dataset.test_labels[index])
@@ -64,6 +73,7 @@ def predict_files(settings):
   if settings.output:
     user_images.check_output_path(settings.output)
   estimator = build.make_estimator(model_dir, params, settings.seed)
+  _print_checkpoint(estimator)
   probabilities = build.predict_probabilities(estimator, images)
   for name, was_inverted, image_probabilities in zip(names, inverted, probabilities):
     top = ", ".join(f"{class_name} {probability:.3f}"
@@ -88,21 +98,29 @@ def inspect_dataset(settings):
 
 
 def export(settings):
-  """Writes the model_dir's latest checkpoint as a SavedModel at --export_dir."""
+  """Writes the model_dir's latest checkpoint as a new SavedModel version in --export_dir."""
   model_dir = _require_model_dir(settings)
   export_dir = settings.export_dir
   if not export_dir:
     raise UserError("--mode=export needs --export_dir: the folder to write the SavedModel to")
   params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
-  saved_model.check_export_dir(export_dir, settings.overwrite)
-  saved_model.export_saved_model(build.make_estimator(model_dir, params, settings.seed),
-                                 export_dir)
-  print(f"SavedModel: {export_dir}  (signature {saved_model.SIGNATURE_NAME}: "
-        f"{saved_model.INPUT_NAME} float32 [None, 28, 28] in [0, 1] -> classes, probabilities)")
-  return export_dir
+  saved_model.check_export_dir(export_dir)
+  estimator = saved_model.with_class_names(build.make_estimator(model_dir, params, settings.seed))
+  version_dir = saved_model.export_saved_model(estimator, export_dir)
+  print(f"SavedModel: {version_dir}  (signature {saved_model.SIGNATURE_NAME}: "
+        f"{saved_model.INPUT_NAME} float32 [None, 28, 28] in [0, 1] -> "
+        f"{', '.join(saved_model.OUTPUT_NAMES)})")
+  return version_dir
 
 
 def _require_model_dir(settings):
   if settings.model_dir is None:
     raise UserError(f"--mode={settings.mode} needs --model_dir: the folder training printed")
   return settings.model_dir
+
+
+def _print_checkpoint(estimator):
+  """Prints the checkpoint the estimator predicts with and its global step; returns its path."""
+  checkpoint = estimator.latest_checkpoint()
+  print(f"checkpoint: {checkpoint} (global step {build.global_step(estimator)})")
+  return checkpoint

@@ -80,7 +80,7 @@ def batch_size(settings, preset=presets.DEFAULT_PRESET):
 
 
 def step_budget(settings, preset=presets.DEFAULT_PRESET, train_size=None):
-  """(steps, max_steps) for Estimator.train: --max_steps, --steps, --epochs, --recipe's, the preset's.
+  """(steps, max_steps) for Estimator.train: --max_steps, --steps, --epochs, --recipe's, preset's.
 
   Args:
     settings: the Settings.

@@ -1,4 +1,4 @@
-"""--mode=train (and train_and_eval outside a cluster): the preset's recipe, resumable, then a test."""
+"""--mode=train (and train_and_eval outside a cluster): the preset's recipe, resumable, tested."""
 
 import os
 
@@ -85,4 +85,5 @@ def train(settings, evaluate_periodically=False):
     print(f"best checkpoint: global step {kept['step']}, validation accuracy "
           f"{kept['accuracy']:.4f}  (evaluate it: python run.py --mode=eval "
           f"--model_dir={best.best_dir(model_dir)})")
+  print(f"TensorBoard: tensorboard --logdir={model_dir}")
   return metrics

@@ -5,6 +5,8 @@ images become grayscale, other sizes are padded to a square and resized, and
 images on a light background are inverted.
 """
 
+import csv
+import io
 import os
 
 from matplotlib import image as mpl_image
@@ -18,6 +20,8 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 NPY_EXTENSION = ".npy"
 _LUMINANCE_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 _ACCEPTED_NPY_SHAPES = "(28, 28), (H, W), (H, W, 3), (H, W, 4) or (N, 28, 28)"
+OUTPUT_EXTENSIONS = (".json", ".csv")
+TOP_COUNT = 3
 
 
 def load_images(paths, invert="auto"):
@@ -171,10 +175,14 @@ def to_model_input(image, invert="auto"):
   return (1 - small if inverted else small), inverted
 
 
-def top_classes(probabilities, count=3):
+def top_classes(probabilities, count=TOP_COUNT):
   """[(class name, probability)] of the `count` likeliest classes, likeliest first."""
   order = np.argsort(probabilities)[::-1][:count]
   return [(CLASS_NAMES[k], float(probabilities[k])) for k in order]
+
+
+def _output_extension(path):
+  return os.path.splitext(path)[1].lower()
 
 
 def check_output_path(path):
@@ -182,15 +190,33 @@ def check_output_path(path):
   folder = os.path.dirname(os.path.abspath(path))
   if os.path.isdir(path):
     raise UserError(f"--output={path} is a folder: pass a file name such as preds.json")
+  if _output_extension(path) not in OUTPUT_EXTENSIONS:
+    raise UserError(f"--output={path}: write predictions to a .json or .csv file")
   if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
     raise UserError(f"--output={path}: folder {folder} does not exist or is not writable")
 
 
 def write_predictions(path, names, inverted, probabilities, model_dir):
-  """Writes each image's top-3 classes to a JSON file, atomically."""
+  """Writes each image's top-3 classes atomically, as JSON or as CSV after path's extension."""
+  tops = [top_classes(image_probabilities) for image_probabilities in probabilities]
+  if _output_extension(path) == ".csv":
+    files.write_atomically(path, _predictions_csv(names, inverted, tops))
+    return
   predictions = [
       {"image": name, "inverted": was_inverted,
        "top3": [{"class": class_name, "probability": probability}
-                for class_name, probability in top_classes(image_probabilities)]}
-      for name, was_inverted, image_probabilities in zip(names, inverted, probabilities)]
+                for class_name, probability in top]}
+      for name, was_inverted, top in zip(names, inverted, tops)]
   files.write_json(path, {"model_dir": model_dir, "predictions": predictions})
+
+
+def _predictions_csv(names, inverted, tops):
+  """CSV text: a header, then image, inverted (true/false) and the top classes of each image."""
+  text = io.StringIO()
+  writer = csv.writer(text, lineterminator="\n")
+  writer.writerow(["image", "inverted"] + [f"{column}_{rank}" for rank in range(1, TOP_COUNT + 1)
+                                           for column in ("class", "probability")])
+  for name, was_inverted, top in zip(names, inverted, tops):
+    writer.writerow([name, "true" if was_inverted else "false"]
+                    + [value for class_probability in top for value in class_probability])
+  return text.getvalue()

@@ -139,6 +139,16 @@ def summary_lines(metrics, report_dir):
   ]
 
 
+def per_class_table(per_class):
+  """Aligned lines of class, precision, recall, F1 and support; per_class as in metrics.json."""
+  name_width = max(len("class"), *(len(c["class"]) for c in per_class))
+  support_width = max(len("support"), *(len(str(c["support"])) for c in per_class))
+  lines = [f"{'class':<{name_width}}  precision  recall     F1  {'support':>{support_width}}"]
+  lines += [f"{c['class']:<{name_width}}  {c['precision']:9.3f}  {c['recall']:6.3f}  "
+            f"{c['f1']:5.3f}  {c['support']:>{support_width}}" for c in per_class]
+  return lines
+
+
 def save_figure(figure, path):
   """Writes a figure as a PNG at the resolution all reports use."""
   figure.savefig(path, dpi=100)

@@ -45,14 +45,18 @@ def print_metrics(estimator, split, metrics, num_images, checkpoint=None, keep_b
   print(line, flush=True)
 
 
-def evaluate(estimator, images, labels, split="test", keep_best=False):
-  """Metrics of the latest checkpoint on images, printed in one line; keep_best as print_metrics.
+def evaluate(estimator, images, labels, split="test", keep_best=False, hooks=None,
+             checkpoint_path=None):
+  """Metrics of checkpoint_path (default: the latest) on images, printed in one line.
 
-  Evaluations of another split than "test" go to MODEL_DIR/eval_<split>.
+  keep_best as print_metrics; hooks run in the evaluation's session. Evaluations
+  of another split than "test" go to MODEL_DIR/eval_<split>.
   """
-  metrics = estimator.evaluate(eval_input_fn(images, labels),
+  metrics = estimator.evaluate(eval_input_fn(images, labels), hooks=hooks,
+                               checkpoint_path=checkpoint_path,
                                name=None if split == "test" else split)
-  print_metrics(estimator, split, metrics, len(labels), estimator.latest_checkpoint(), keep_best)
+  print_metrics(estimator, split, metrics, len(labels),
+                checkpoint_path or estimator.latest_checkpoint(), keep_best)
   return metrics
 
 

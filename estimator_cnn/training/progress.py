@@ -1,9 +1,11 @@
-"""Estimator-style progress lines: global step, loss, steps/s, examples/s and ETA."""
+"""Progress lines: training's step, loss, steps/s, examples/s and ETA; evaluation's images."""
 
 import time
 
 from estimator_cnn.base import files
 from estimator_cnn.base.tf_setup import tf
+
+EVAL_PROGRESS_EVERY = 5  # Batches between two of an evaluation's progress lines.
 
 
 class ProgressHook(tf.compat.v1.train.SessionRunHook):
@@ -42,5 +44,26 @@ class ProgressHook(tf.compat.v1.train.SessionRunHook):
     steps_per_sec = (step - self._last_logged) / max(now - self._last_time, 1e-9)
     eta = (self._last_step - step) / steps_per_sec if steps_per_sec else 0
     self._print(f"step {step}/{self._last_step}  loss {loss:.4f}  {steps_per_sec:.2f} steps/s  "
-                f"{steps_per_sec * self._batch_size:.0f} examples/s  ETA {files.format_duration(eta)}")
+                f"{steps_per_sec * self._batch_size:.0f} examples/s  "
+                f"ETA {files.format_duration(eta)}")
     self._last_logged, self._last_time = step, now
+
+
+class EvalProgressHook(tf.compat.v1.train.SessionRunHook):
+  """Prints "evaluated 2500/10000 images" every EVAL_PROGRESS_EVERY batches, not at the end.
+
+  An evaluation of EVAL_PROGRESS_EVERY batches or fewer prints nothing.
+  """
+
+  def __init__(self, num_images, batch_size):
+    self._num_images = num_images
+    self._batch_size = batch_size
+
+  def begin(self):
+    self._batches = 0
+
+  def after_run(self, run_context, run_values):
+    self._batches += 1
+    evaluated = self._batches * self._batch_size
+    if self._batches % EVAL_PROGRESS_EVERY == 0 and evaluated < self._num_images:
+      print(f"evaluated {evaluated}/{self._num_images} images", flush=True)

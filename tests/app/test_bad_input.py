@@ -43,10 +43,13 @@ conv_blocks 1 and 4, other dropouts,   here: test_flags_past_their_limits_are_re
   10000, -1 and empty, ...
 predict_indices 9999 past a smaller    here: test_predict_indices_past_the_test_set_are_refused
   test set (and 99, the last one)
-predict on non-images, empty files,    test_predict_files.py::test_bad_files_are_refused_in_one_line
-  wrong-shape arrays, missing files
-export onto an existing SavedModel     test_export.py::test_existing_saved_model_is_kept_without_
-                                         overwrite, ::test_bad_export_dir_is_refused_untouched
+predict on non-images, empty files,    app/test_predict_files.py::test_bad_files_are_refused_in_one_
+  wrong-shape arrays, missing files      line
+--output not .json or .csv             app/test_predict_files.py::test_output_of_another_extension_
+                                         is_refused_before_predicting
+export into a folder that is a file,   report/test_saved_model.py::test_bad_export_dir_is_refused_
+  holds other files or a SavedModel      untouched
+  itself
 --verbose shows the traceback          here: test_verbose_adds_the_traceback
 a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its_traceback
   traceback
@@ -349,7 +352,7 @@ def test_predict_indices_past_the_test_set_are_refused(fixture_data, trained, ca
   common = [f"--data_dir={fixture_data}", f"--model_dir={trained}", "--mode=predict"]
   before = snapshot(trained)
   assert run_in_process(*common, "--predict_indices=99") == 0
-  assert capsys.readouterr().out.startswith("test image 99: ")
+  assert capsys.readouterr().out.splitlines()[1].startswith("test image 99: ")
   assert run_in_process(*common, "--predict_indices=5,9999") == 1
   captured = capsys.readouterr()
   assert captured.out == ""

@@ -1,5 +1,6 @@
 """--mode=predict --images: the user's PNG, JPEG and .npy files, their preprocessing and bad files."""
 
+import csv
 import json
 import os
 
@@ -94,7 +95,9 @@ def test_predict_png_jpeg_and_npy_files(tiny_model_dir, test_images, tmp_path, c
   output = str(tmp_path / "preds.json")
   assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=predict",
                         f"--images={png},{jpeg},{npy}", f"--output={output}") == 0
-  lines = capsys.readouterr().out.strip().splitlines()
+  checkpoint_line, *lines = capsys.readouterr().out.strip().splitlines()
+  assert checkpoint_line == (f"checkpoint: {os.path.join(tiny_model_dir, 'model.ckpt-10')} "
+                             "(global step 10)")
   names = [png, jpeg, *(f"{npy}[{i}]" for i in range(3))]
   assert [line.split(":")[0] for line in lines] == [
       f"{png} (inverted)", f"{jpeg} (inverted)", *names[2:], "predictions"]
@@ -156,3 +159,37 @@ def test_output_in_a_missing_folder_is_refused_before_predicting(tiny_model_dir,
   captured = capsys.readouterr()
   assert captured.out == "" and "does not exist or is not writable" in captured.err
   assert not (tmp_path / "missing").exists()
+
+
+def test_csv_output_holds_the_json_predictions(tiny_model_dir, test_images, tmp_path, capsys):
+  npy = str(tmp_path / 'my "shirts".npy')  # Quotes in the name: the CSV escapes them.
+  np.save(npy, np.stack([test_images[0], 1 - test_images[1]]))
+  json_path, csv_path = str(tmp_path / "preds.json"), str(tmp_path / "preds.CSV")
+  for output in (json_path, csv_path):
+    assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=predict", f"--images={npy}",
+                          f"--output={output}") == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == f"predictions: {output}"
+  with open(json_path) as f:
+    predictions = json.load(f)["predictions"]
+  with open(csv_path, newline="") as f:
+    header, *rows = list(csv.reader(f))
+  assert header == ["image", "inverted", "class_1", "probability_1", "class_2", "probability_2",
+                    "class_3", "probability_3"]
+  assert rows == [[p["image"], "true" if p["inverted"] else "false",
+                   *(str(value) for t in p["top3"] for value in (t["class"], t["probability"]))]
+                  for p in predictions]
+  assert [row[:2] for row in rows] == [[f"{npy}[0]", "false"], [f"{npy}[1]", "true"]]
+  assert sorted(os.listdir(tmp_path)) == ['my "shirts".npy', "preds.CSV", "preds.json"]
+
+
+def test_output_of_another_extension_is_refused_before_predicting(tiny_model_dir, tmp_path,
+                                                                   capsys):
+  good = str(tmp_path / "good.npy")
+  np.save(good, np.zeros((28, 28)))
+  output = tmp_path / "preds.txt"
+  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=predict", f"--images={good}",
+                        f"--output={output}") == 1
+  captured = capsys.readouterr()
+  assert captured.out == ""
+  assert captured.err == f"error: --output={output}: write predictions to a .json or .csv file\n"
+  assert os.listdir(tmp_path) == ["good.npy"]

@@ -21,11 +21,14 @@ def test_train_eval_resume_and_predict(fixture_data, tmp_path, capsys):
   assert run_in_process(*common, *TINY, "--steps=20") == 0
   trained = capsys.readouterr().out
   assert f"model_dir: {model_dir}" in trained and "step 20/20" in trained
+  assert trained.splitlines()[-1] == f"TensorBoard: tensorboard --logdir={model_dir}"
   accuracy_line = [l for l in trained.splitlines() if l.startswith("test accuracy")][-1]
   assert "global_step 20" in accuracy_line
 
   assert run_in_process(*common, "--mode=eval") == 0
-  assert capsys.readouterr().out.splitlines()[0] == accuracy_line
+  evaluated = capsys.readouterr().out.splitlines()
+  assert evaluated[:2] == [
+      accuracy_line, f"checkpoint: {os.path.join(model_dir, 'model.ckpt-20')} (global step 20)"]
 
   assert run_in_process(*common, *TINY, "--steps=10") == 0
   assert "global_step 30" in capsys.readouterr().out
@@ -34,8 +37,9 @@ def test_train_eval_resume_and_predict(fixture_data, tmp_path, capsys):
 
   assert run_in_process(*common, "--mode=predict", "--predict_indices=0,7") == 0
   lines = capsys.readouterr().out.strip().splitlines()
-  assert [l.split(":")[0] for l in lines] == ["test image 0", "test image 7"]
-  assert any(name in lines[0] for name in CLASS_NAMES)
+  assert lines[0] == f"checkpoint: {os.path.join(model_dir, 'model.ckpt-30')} (global step 30)"
+  assert [l.split(":")[0] for l in lines[1:]] == ["test image 0", "test image 7"]
+  assert any(name in lines[1] for name in CLASS_NAMES)
 
 
 def test_train_and_eval_evaluates_periodically(fixture_data, tmp_path, capsys):
@@ -52,8 +56,9 @@ def test_training_without_model_dir_makes_a_run_folder(fixture_data, tmp_path):
   assert result.returncode == 0, result.stderr
   runs = os.listdir(tmp_path / "runs")
   assert len(runs) == 1 and runs[0].endswith("-adam")
-  first, last = result.stdout.splitlines()[0], result.stdout.splitlines()[-1]
-  assert first == f"model_dir: {os.path.join('runs', runs[0])}" and runs[0] in last
+  first, *_, before_last, last = result.stdout.splitlines()
+  assert first == f"model_dir: {os.path.join('runs', runs[0])}" and runs[0] in before_last
+  assert last == f"TensorBoard: tensorboard --logdir={os.path.join('runs', runs[0])}"
   assert "checkpoint" in os.listdir(tmp_path / "runs" / runs[0])
 
 

@@ -90,7 +90,8 @@ def test_eval_writes_a_report_that_matches_the_predictions(fixture_data, trained
   assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
                         "--mode=eval") == 0
   lines = capsys.readouterr().out.splitlines()
-  assert lines[0] == accuracy_line
+  checkpoint = os.path.join(model_dir, "model.ckpt-5")
+  assert lines[:2] == [accuracy_line, f"checkpoint: {checkpoint} (global step 5)"]
 
   report_dir = os.path.join(model_dir, eval_report.EVAL_REPORT_DIR)
   with open(os.path.join(report_dir, eval_report.METRICS_FILE)) as f:
@@ -114,14 +115,16 @@ def test_eval_writes_a_report_that_matches_the_predictions(fixture_data, trained
 
   for name in eval_report.PNG_FILES:
     _assert_png(os.path.join(report_dir, name))
+  table, summary = lines[2:3 + NUM_CLASSES], lines[3 + NUM_CLASSES:]
+  assert table == eval_report.per_class_table(metrics["per_class"])
   weakest = sorted(metrics["per_class"], key=lambda c: c["f1"])[:3]
-  assert lines[1] == f"eval report: {report_dir}  (metrics.json and 5 PNGs)"
-  assert lines[2].startswith(f"accuracy {metrics['accuracy']:.4f}: {np.trace(expected_counts)} "
-                             f"of {len(labels)}")
-  assert lines[3] == "weakest classes (F1): " + ", ".join(
+  assert summary[0] == f"eval report: {report_dir}  (metrics.json and 5 PNGs)"
+  assert summary[1].startswith(f"accuracy {metrics['accuracy']:.4f}: {np.trace(expected_counts)} "
+                               f"of {len(labels)}")
+  assert summary[2] == "weakest classes (F1): " + ", ".join(
       f"{c['class']} {c['f1']:.3f}" for c in weakest)
   first_pair = metrics["most_confused"][0]
-  assert lines[4].startswith(f"most confused (true -> predicted): {first_pair['true']} -> "
+  assert summary[3].startswith(f"most confused (true -> predicted): {first_pair['true']} -> "
                              f"{first_pair['predicted']} ({first_pair['count']})")
 
   curves = eval_report.read_training_curves(model_dir)
@@ -129,6 +132,28 @@ def test_eval_writes_a_report_that_matches_the_predictions(fixture_data, trained
   assert loss_steps[0] == 1 and len(loss_steps) >= 2 and loss_steps[-1] <= 5
   assert curves["eval accuracy"][0][-1] == metrics["global_step"]
   assert curves["eval accuracy"][1][-1] == pytest.approx(metrics["accuracy"])
+
+
+def test_per_class_table_has_aligned_columns():
+  per_class = eval_report.classification_metrics(
+      np.array([0, 0, 1, 1, 2]), np.eye(NUM_CLASSES)[[0, 1, 1, 1, 0]])["per_class"]
+  table = eval_report.per_class_table(per_class)
+  assert table[:3] == ["class        precision  recall     F1  support",
+                       "T-shirt/top      0.500   0.500  0.500        2",
+                       "Trouser          0.667   1.000  0.800        2"]
+  assert len(table) == 1 + NUM_CLASSES and len({len(line) for line in table}) == 1
+  assert table[-1].split() == ["Ankle", "boot", "0.000", "0.000", "0.000", "0"]
+
+
+def test_eval_prints_progress_only_between_batches(fixture_data, trained, tmp_path, monkeypatch,
+                                                   capsys):
+  model_dir, _ = trained
+  monkeypatch.setattr(build, "EVAL_BATCH_SIZE", 10)  # 100 test images: 10 batches.
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", "--mode=eval",
+                        f"--report_dir={tmp_path}") == 0
+  lines = capsys.readouterr().out.splitlines()
+  assert lines[0] == "evaluated 50/100 images" and lines[1].startswith("test accuracy ")
+  assert not any(line.startswith("evaluated") for line in lines[1:])
 
 
 def test_prediction_grid_colours_right_green_and_wrong_red(tmp_path):

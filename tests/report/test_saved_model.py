@@ -1,4 +1,4 @@
-"""--mode=export: a SavedModel that plain TensorFlow loads and that predicts like Estimator.predict."""
+"""--mode=export: versioned SavedModels that plain TensorFlow loads, predicting like Estimator."""
 
 import json
 import os
@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
@@ -23,7 +24,9 @@ export_dir, images_path, outputs_path = sys.argv[1:]
 serve = tf.saved_model.load(export_dir).signatures["serving_default"]
 (input_spec,) = serve.structured_input_signature[1].values()
 outputs = serve(x=tf.constant(np.load(images_path)))
-np.savez(outputs_path, **{key: value.numpy() for key, value in outputs.items()})
+np.savez(outputs_path, **{key: np.char.decode(value.numpy().astype(bytes))
+                          if value.dtype == tf.string else value.numpy()
+                          for key, value in outputs.items()})
 print(json.dumps({"input": [input_spec.name, input_spec.shape.as_list(), input_spec.dtype.name],
                   "estimator_cnn_imported": "estimator_cnn" in sys.modules}))
 """
@@ -31,6 +34,7 @@ print(json.dumps({"input": [input_spec.name, input_spec.shape.as_list(), input_s
 
 @pytest.fixture(scope="module")
 def export_dir(tiny_model_dir, tmp_path_factory):
+  """The base folder of one export: the SavedModel is in its version folder 1."""
   path = str(tmp_path_factory.mktemp("exports") / "saved_model")
   assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
                         f"--export_dir={path}") == 0
@@ -50,47 +54,54 @@ def reload_in_fresh_process(export_dir, images, work_dir):
     return dict(outputs), json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_export_writes_a_saved_model_at_export_dir(export_dir):
-  assert saved_model.holds_saved_model(export_dir)
+def test_export_writes_version_1_in_export_dir(export_dir):
+  assert os.listdir(export_dir) == ["1"]
+  assert saved_model.holds_saved_model(os.path.join(export_dir, "1"))
   assert os.listdir(os.path.dirname(export_dir)) == [os.path.basename(export_dir)]
 
 
 def test_saved_model_predicts_like_the_estimator_in_a_fresh_process(
     fixture_data, tiny_model_dir, export_dir, tmp_path):
   images = idx_csv.load_fashion_mnist(fixture_data).test_images[:50]
-  outputs, info = reload_in_fresh_process(export_dir, images, tmp_path)
+  outputs, info = reload_in_fresh_process(os.path.join(export_dir, "1"), images, tmp_path)
   assert info == {"input": ["x", [None, 28, 28], "float32"], "estimator_cnn_imported": False}
+  assert sorted(outputs) == sorted(saved_model.OUTPUT_NAMES)
   estimator = build.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
                                     seed=1)
   predictions = list(estimator.predict(build.eval_input_fn(images)))
   expected = np.array([p["probabilities"] for p in predictions])
   np.testing.assert_allclose(outputs["probabilities"], expected, atol=1e-5, rtol=0)
-  np.testing.assert_array_equal(outputs["classes"], [p["classes"] for p in predictions])
+  classes = [p["classes"] for p in predictions]
+  np.testing.assert_array_equal(outputs["classes"], classes)
+  np.testing.assert_array_equal(outputs["class_names"], np.array(CLASS_NAMES)[classes])
 
 
-def test_existing_saved_model_is_kept_without_overwrite(tiny_model_dir, export_dir, capsys):
-  before = snapshot(export_dir)
-  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
-                        f"--export_dir={export_dir}") == 1
-  err = capsys.readouterr().err
-  assert "already holds a SavedModel: pass --overwrite" in err and len(err.splitlines()) == 1
-  assert snapshot(export_dir) == before
-  assert os.listdir(os.path.dirname(export_dir)) == [os.path.basename(export_dir)]
+def test_each_export_adds_the_next_version(tiny_model_dir, tmp_path, capsys):
+  target = tmp_path / "models"
+  (target / "7").mkdir(parents=True)
+  (target / "7" / "saved_model.pb").write_text("an earlier export")
+  for version in ("8", "9"):
+    assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
+                          f"--export_dir={target}") == 0
+    assert capsys.readouterr().out.startswith(f"SavedModel: {target / version}  (signature "
+                                              "serving_default: x float32 [None, 28, 28] in "
+                                              "[0, 1] -> classes, class_names, probabilities)")
+    assert saved_model.holds_saved_model(target / version)
+  assert sorted(os.listdir(target)) == ["7", "8", "9"]
+  assert (target / "7" / "saved_model.pb").read_text() == "an earlier export"
+  assert os.listdir(tmp_path) == ["models"]
 
 
-def test_overwrite_replaces_the_saved_model(tiny_model_dir, tmp_path, capsys):
-  target = tmp_path / "saved_model"
-  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
-                        f"--export_dir={target}") == 0
-  (target / "stale_file").write_text("from the previous export")
-  assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export", f"--export_dir={target}",
-                        "--overwrite") == 0
-  assert f"SavedModel: {target}" in capsys.readouterr().out
-  assert saved_model.holds_saved_model(target) and not (target / "stale_file").exists()
-  assert os.listdir(tmp_path) == ["saved_model"]
+def test_two_exports_give_versions_1_and_2(tiny_model_dir, tmp_path):
+  target = tmp_path / "new" / "models"
+  for _ in range(2):
+    assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
+                          f"--export_dir={target}") == 0
+  assert sorted(os.listdir(target)) == ["1", "2"]
+  assert saved_model.holds_saved_model(target / "1") and saved_model.holds_saved_model(target / "2")
 
 
-def test_failed_export_keeps_the_previous_saved_model(export_dir):
+def test_failed_export_adds_no_version(export_dir):
   before = snapshot(export_dir)
 
   class FailingEstimator:
@@ -108,9 +119,11 @@ def test_failed_export_keeps_the_previous_saved_model(export_dir):
 
 @pytest.mark.parametrize("setup,extra_flags,message", [
     (None, [], "needs --export_dir"),
-    (lambda path: path.write_text("keep me"), ["--overwrite"], "is a file"),
-    (lambda path: (path.mkdir(), (path / "notes.txt").write_text("keep me")), ["--overwrite"],
-     "holds files that are not a SavedModel"),
+    (lambda path: path.write_text("keep me"), [], "is a file"),
+    (lambda path: (path.mkdir(), (path / "notes.txt").write_text("keep me")), [],
+     "holds files that are not a SavedModel version folder"),
+    (lambda path: (path.mkdir(), (path / "saved_model.pb").write_text("keep me")), [],
+     "holds a SavedModel itself, not in version folders"),
 ])
 def test_bad_export_dir_is_refused_untouched(tiny_model_dir, tmp_path, capsys, setup, extra_flags,
                                              message):
