@@ -74,8 +74,33 @@ def standalone_client_errors(estimator_module, tf):
   return result
 
 
+def public_names(module):
+  """The module's names that do not start with an underscore, sorted."""
+  return sorted(name for name in dir(module) if not name.startswith("_"))
+
+
+def submodule(module, path):
+  """module.<path>, path dotted as "tpu.experimental"."""
+  for part in path.split("."):
+    module = getattr(module, part)
+  return module
+
+
+SUBMODULES = ("export", "inputs", "experimental", "tpu", "tpu.experimental")
+
+
+def estimator_names(estimator_module, tf):
+  """Public names of the v1 estimator ("v1"), of its SUBMODULES ("v1.<path>") and of
+  tf.estimator ("v2")."""
+  names = {"v1": public_names(estimator_module), "v2": public_names(tf.estimator)}
+  names.update({f"v1.{path}": public_names(submodule(estimator_module, path))
+                for path in SUBMODULES})
+  return names
+
+
 PROBES = {"run_config_fields": run_config_fields,
-          "standalone_client_errors": standalone_client_errors}
+          "standalone_client_errors": standalone_client_errors,
+          "estimator_names": estimator_names}
 
 if __name__ == "__main__":
   import tensorflow  # pylint: disable=g-import-not-at-top
