@@ -32,8 +32,7 @@ EVALUATOR_THROTTLE_SECS = 1
 class _ReportMetrics(tf_estimator.Exporter):
   """Prints each evaluation's metrics as app.train does, keeping the best if the recipe does.
 
-  train_and_evaluate calls its exporters after every evaluation, on both
-  tf.estimator and this package's runtime.
+  train_and_evaluate calls its exporters after every evaluation.
   """
 
   def __init__(self, split, num_images, keep_best):
