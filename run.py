@@ -1,29 +1,49 @@
 """Trains, evaluates or predicts with the Fashion-MNIST CNN: python run.py --help."""
 
+import os
+import sys
+
 from absl import app
 from absl import flags
 
+from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base import command
 from flags import core as flags_core
 
 FLAGS = flags.FLAGS
+SCRIPT = "run.py"
+USAGE_EXIT_CODE = 2
 
 
-def run(flag_values):
-  """Runs the parsed flags' --mode; returns the exit code."""
-  return command.run("estimator_cnn.app.main:run", flags_core.settings(flag_values),
-                     verbose=flag_values.verbose)
+def command_name(argv0):
+  """How the user ran this: `python run.py` for the script, else the installed command's name."""
+  name = os.path.basename(argv0)
+  return f"python {name}" if name == SCRIPT else name
+
+
+def run(flag_values, command_line=f"python {SCRIPT}"):
+  """Runs the parsed flags' --mode; hints name command_line; returns the exit code."""
+  values = flags_core.settings(flag_values)
+  settings = settings_lib.Settings({**vars(values), "command": command_line}, values.explicit)
+  return command.run("estimator_cnn.app.main:run", settings, verbose=flag_values.verbose)
 
 
 def main(argv):
+  """Runs the flags; a positional argument is one line on stderr and exit code 2."""
   if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  return run(FLAGS)
+    noun = "argument" if len(argv) == 2 else "arguments"
+    print(f"error: unexpected {noun} {' '.join(argv[1:])}: {os.path.basename(argv[0])} takes "
+          f"flags only, e.g. --images={','.join(argv[1:])}", file=sys.stderr)
+    return USAGE_EXIT_CODE
+  return run(FLAGS, command_name(argv[0]))
 
 
 def entry_point():
   flags_core.define_all()
-  flags.adopt_module_key_flags(flags_core)
+  # --help lists the key flags of the module absl names after sys.argv[0]: run.py, or the
+  # installed command's generated wrapper, which adopt_module_key_flags would miss.
+  for flag in FLAGS.get_key_flags_for_module(flags_core):
+    FLAGS.register_key_flag_for_module(sys.argv[0], flag)
   app.run(main)
 
 

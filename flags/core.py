@@ -9,6 +9,7 @@ depend on other flags (the step budget, say) are resolved.
 from absl import flags
 
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.data import user_images
 from estimator_cnn.model import presets
 
 MODES = ("train", "eval", "predict", "train_and_eval", "inspect", "export")
@@ -21,23 +22,30 @@ DTYPES = ("float32", "bfloat16")
 def define_data_flag(flag_values=flags.FLAGS):
   """--data_dir: where Fashion-MNIST is; run.py's and every study's."""
   flags.DEFINE_string("data_dir", None,
-                      "Folder with the four Fashion-MNIST IDX .gz files or Kaggle's two CSVs. "
-                      "Searched otherwise: ~/.keras/datasets/fashion-mnist, then "
-                      "/usr/share/datasets/fashion-mnist.", flag_values=flag_values)
+                      "[train, train_and_eval, eval, predict, inspect] Folder with the four "
+                      "Fashion-MNIST IDX .gz files or Kaggle's two CSVs. Searched otherwise: "
+                      "~/.keras/datasets/fashion-mnist, then /usr/share/datasets/fashion-mnist.",
+                      flag_values=flag_values)
 
 
 def define_run_flags(flag_values=flags.FLAGS):
   """--mode, --model_dir, --data_dir, --seed, the test images to predict, and --verbose."""
-  flags.DEFINE_enum("mode", "train", MODES, "What to do with the model_dir.",
+  flags.DEFINE_enum("mode", "train", MODES,
+                    "What to do with the model_dir. Flags marked [mode, ...] are for those modes "
+                    "only; the others are for every mode.",
                     flag_values=flag_values)
   flags.DEFINE_string("model_dir", None,
-                      "Checkpoint folder. Training without it makes a fresh one under runs/.",
+                      "[train, train_and_eval, eval, predict, export] Checkpoint folder. Training "
+                      "without it makes a fresh one under runs/.",
                       flag_values=flag_values)
   define_data_flag(flag_values)
-  flags.DEFINE_integer("seed", 1, "Graph-level random seed (weights, dropout, shuffling).",
+  flags.DEFINE_integer("seed", 1,
+                       "[train, train_and_eval] Graph-level random seed (weights, dropout, "
+                       "shuffling).",
                        lower_bound=0, flag_values=flag_values)
   flags.DEFINE_list("predict_indices", ["0", "1", "2", "3", "4"],
-                    "Test-set images to classify in --mode=predict without --images (0..9999).",
+                    "[predict] Test-set images to classify in --mode=predict without --images "
+                    "(0..9999).",
                     flag_values=flag_values)
   flags.register_validator(
       "predict_indices",
@@ -52,14 +60,18 @@ def define_run_flags(flag_values=flags.FLAGS):
 def define_model_flags(flag_values=flags.FLAGS):
   """The network: conv blocks and dropouts; unset flags keep the model_dir's or the default."""
   flags.DEFINE_integer("conv_blocks", None,
-                       "Conv blocks: 2 (32, 64 filters) or 3 (32, 64, 128). Default 3.",
+                       "[train, train_and_eval] Conv blocks: 2 (32, 64 filters) or 3 (32, 64, "
+                       "128). Default 3.",
                        lower_bound=2, upper_bound=3, flag_values=flag_values)
-  flags.DEFINE_float("dropout_pool2", None, "Dropout rate after pool 2, in [0, 1). Default 0.25.",
+  flags.DEFINE_float("dropout_pool2", None,
+                     "[train, train_and_eval] Dropout rate after pool 2, in [0, 1). Default 0.25.",
                      flag_values=flag_values)
-  flags.DEFINE_float("dropout_pool3", None, "Dropout rate after pool 3, in [0, 1). Default 0.25.",
+  flags.DEFINE_float("dropout_pool3", None,
+                     "[train, train_and_eval] Dropout rate after pool 3, in [0, 1). Default 0.25.",
                      flag_values=flag_values)
   flags.DEFINE_float("dropout_dense", None,
-                     "Dropout rate after the dense layer, in [0, 1). Default 0.4.",
+                     "[train, train_and_eval] Dropout rate after the dense layer, in [0, 1). "
+                     "Default 0.4.",
                      flag_values=flag_values)
   for name in DROPOUT_FLAGS:
     flags.register_validator(name, lambda value: value is None or 0.0 <= value < 1.0,
@@ -69,58 +81,65 @@ def define_model_flags(flag_values=flags.FLAGS):
 
 def define_training_flags(flag_values=flags.FLAGS):
   """Optimizer, learning rate, step budget, batch size and how often to report."""
-  flags.DEFINE_enum("optimizer", None, OPTIMIZERS, "Optimizer. Default: the preset's (adam).",
+  flags.DEFINE_enum("optimizer", None, OPTIMIZERS,
+                    "[train, train_and_eval] Optimizer. Default: the preset's (adam).",
                     flag_values=flag_values)
-  flags.DEFINE_float("learning_rate", None, "Learning rate. Default: the preset's (0.001).",
+  flags.DEFINE_float("learning_rate", None,
+                     "[train, train_and_eval] Learning rate. Default: the preset's (0.001).",
                      flag_values=flag_values)
   flags.register_validator("learning_rate", lambda value: value is None or value > 0,
                            message="--learning_rate must be > 0, e.g. --learning_rate=0.001",
                            flag_values=flag_values)
   flags.DEFINE_integer("steps", None,
-                       "Training steps to add to the model_dir's global step. "
-                       "Default: the preset's budget (1500 for blog_cnn).",
+                       "[train, train_and_eval] Training steps to add to the model_dir's global "
+                       "step. Default: the preset's budget (1500 for blog_cnn).",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("max_steps", None,
-                       "Train up to this absolute global step (nothing to do once reached).",
+                       "[train, train_and_eval] Train up to this absolute global step (nothing to "
+                       "do once reached).",
                        lower_bound=1, flag_values=flag_values)
   flags.register_multi_flags_validator(
       ["steps", "max_steps"], lambda values: values["steps"] is None or values["max_steps"] is None,
       message="--steps (added to the global step) and --max_steps (absolute) exclude each other: "
       "pass one", flag_values=flag_values)
   flags.DEFINE_integer("batch_size", 100,
-                       "Training batch size; the preset's unless given (100 for blog_cnn).",
+                       "[train, train_and_eval] Training batch size; the preset's unless given "
+                       "(100 for blog_cnn).",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("eval_every", 500,
-                       "Steps between evaluations in --mode=train_and_eval, on the preset's "
-                       "validation split if it has one, else on the test set. Default: the "
-                       "preset's interval unless given, else 500.",
+                       "[train_and_eval] Steps between evaluations, on the preset's validation "
+                       "split if it has one, else on the test set. Default: the preset's "
+                       "interval unless given, else 500.",
                        lower_bound=1, flag_values=flag_values)
-  flags.DEFINE_integer("log_every", 100, "Steps between progress lines.", lower_bound=1,
-                       flag_values=flag_values)
+  flags.DEFINE_integer("log_every", 100,
+                       "[train, train_and_eval] Steps between progress lines, on the steps "
+                       "TensorBoard shows the loss at.", lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("train_subset", None,
-                       "Train on the first N images of the training set only (before the "
-                       "preset's validation split). Default: all of them.", lower_bound=1,
+                       "[train, train_and_eval] Train on the first N images of the training set "
+                       "only (before the preset's validation split). Default: all of them.",
+                       lower_bound=1,
                        flag_values=flag_values)
   flags.DEFINE_integer("save_checkpoints_steps", None,
-                       "Steps between checkpoints while training. Default: tf.estimator's, one "
-                       "every 10 minutes (and one at the end).", lower_bound=1,
+                       "[train, train_and_eval] Steps between checkpoints while training. Default: "
+                       "tf.estimator's, one every 10 minutes (and one at the end).", lower_bound=1,
                        flag_values=flag_values)
   flags.DEFINE_bool("sync_replicas", False,
-                    "In a TF_CONFIG cluster, average every trainer's gradients before each update "
-                    "(SyncReplicasOptimizer) instead of updating asynchronously.",
+                    "[train_and_eval] In a TF_CONFIG cluster, average every trainer's gradients "
+                    "before each update (SyncReplicasOptimizer) instead of updating "
+                    "asynchronously.",
                     flag_values=flag_values)
 
 def define_preset_flags(flag_values=flags.FLAGS):
   """--preset, a published network and recipe, and --epochs; after define_training_flags."""
   flags.DEFINE_enum("preset", None, list(presets.PRESETS),
-                    "Published network with its training recipe, which sets the defaults of "
-                    "--optimizer, --learning_rate, --batch_size, the budget, the validation split "
-                    "and --eval_every; flags given explicitly win. --conv_blocks and the dropout "
-                    "flags apply to blog_cnn and tf_tutorial only. Default: the model_dir's, "
-                    "else blog_cnn.", flag_values=flag_values)
+                    "[train, train_and_eval] Published network with its training recipe, which "
+                    "sets the defaults of --optimizer, --learning_rate, --batch_size, the budget, "
+                    "the validation split and --eval_every; flags given explicitly win. "
+                    "--conv_blocks and the dropout flags apply to blog_cnn and tf_tutorial only. "
+                    "Default: the model_dir's, else blog_cnn.", flag_values=flag_values)
   flags.DEFINE_float("epochs", None,
-                     "Training budget in passes over the preset's training split, converted to "
-                     "steps with the batch size and added to the global step.",
+                     "[train, train_and_eval] Training budget in passes over the preset's training "
+                     "split, converted to steps with the batch size and added to the global step.",
                      flag_values=flag_values)
   flags.register_validator("epochs", lambda value: value is None or value > 0,
                            message="--epochs must be > 0, e.g. --epochs=5",
@@ -135,35 +154,46 @@ def define_preset_flags(flag_values=flags.FLAGS):
 def define_performance_flags(flag_values=flags.FLAGS):
   """--dtype and --recipe: how fast training runs."""
   flags.DEFINE_enum("dtype", None, DTYPES,
-                    "Compute dtype. bfloat16: bf16 compute with float32 variables, loss and "
-                    "softmax (checkpoints stay float32); on a CPU without AVX512_BF16 or AMX it "
-                    "says so and trains in float32. Default: --recipe's, else the model_dir's, "
-                    "else float32.", flag_values=flag_values)
+                    "[train, train_and_eval] Compute dtype. bfloat16: bf16 compute with float32 "
+                    "variables, loss and softmax (checkpoints stay float32); on a CPU without "
+                    "AVX512_BF16 or AMX it says so and trains in float32. Default: --recipe's, "
+                    "else the model_dir's, else float32.", flag_values=flag_values)
   flags.DEFINE_enum("recipe", None, list(presets.TUNED_RECIPES),
-                    "Training recipe for blog_cnn: sets the defaults of --batch_size, --steps, "
-                    "--learning_rate (warmed up, then cosine-decayed to 0 at the budget's last "
-                    "step) and --dtype; flags given explicitly win. fast: 90% test accuracy "
-                    "quickly.", flag_values=flag_values)
+                    "[train, train_and_eval] Training recipe for blog_cnn: sets the defaults of "
+                    "--batch_size, --steps, --learning_rate (warmed up, then cosine-decayed to 0 "
+                    "at the budget's last step) and --dtype; flags given explicitly win. fast: 90% "
+                    "test accuracy quickly.", flag_values=flag_values)
 
 
 def define_report_flags(flag_values=flags.FLAGS):
   """Where reports go, the user's own images for --mode=predict, and --mode=export's folder."""
   flags.DEFINE_string("report_dir", None,
-                      "Folder for the PNG and JSON reports. Default MODEL_DIR/eval_report in "
-                      "--mode=eval, reports/data in --mode=inspect.", flag_values=flag_values)
+                      "[eval, inspect] Folder for the PNG and JSON reports. Default "
+                      "MODEL_DIR/eval_report in --mode=eval, reports/data in --mode=inspect.",
+                      flag_values=flag_values)
   flags.DEFINE_list("images", None,
-                    "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated.",
+                    "[predict] PNG, JPEG or .npy files to classify in --mode=predict, "
+                    "comma-separated.",
                     flag_values=flag_values)
   flags.DEFINE_enum("invert", "auto", INVERT_CHOICES,
-                    "Invert --images to a light garment on black, as in Fashion-MNIST: auto "
-                    "inverts images whose border is light.", flag_values=flag_values)
+                    "[predict] Invert --images to a light garment on black, as in Fashion-MNIST: "
+                    "auto inverts images whose border is light.", flag_values=flag_values)
   flags.DEFINE_string("output", None,
-                      "File for the predictions of --images: .json, or .csv (one row per image).",
+                      "[predict] File for the predictions of --images: .json, or .csv (one row per "
+                      "image).",
                       flag_values=flag_values)
   flags.DEFINE_string("export_dir", None,
-                      "Base folder of --mode=export: each export writes the SavedModel to a new "
-                      "version folder in it (1, 2, ...), as TensorFlow Serving loads them.",
+                      "[export] Base folder of --mode=export: each export writes the SavedModel to "
+                      "a new version folder in it (1, 2, ...), as TensorFlow Serving loads them.",
                       flag_values=flag_values)
+  flags.DEFINE_integer("checkpoint", None,
+                       "[eval, predict, export] Global step of the checkpoint to use "
+                       "(MODEL_DIR/model.ckpt-STEP). Default: the latest.", lower_bound=0,
+                       flag_values=flag_values)
+  flags.DEFINE_integer("max_image_pixels", user_images.MAX_IMAGE_PIXELS,
+                       "[predict] Most pixels an --images file may hold, counted from its header "
+                       "before it is decoded (a .npy batch: all its images').", lower_bound=1,
+                       flag_values=flag_values)
 
 
 def define_all(flag_values=flags.FLAGS):

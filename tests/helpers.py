@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import run
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import model_fn
+from estimator_cnn.training.progress import ProgressHook
 from flags import core as flags_core
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,3 +68,21 @@ def build_graph(mode, params=None):
                              mode, params or {})
   return graph, spec, images, labels
 
+
+
+def sigint_after(steps):
+  """A ProgressHook class that sends this process SIGINT from inside training after `steps`."""
+
+  class SigintAfter(ProgressHook):
+
+    def begin(self):
+      super().begin()
+      self.steps_run = 0
+
+    def after_run(self, run_context, run_values):
+      super().after_run(run_context, run_values)
+      self.steps_run += 1
+      if self.steps_run == steps:
+        os.kill(os.getpid(), signal.SIGINT)
+
+  return SigintAfter

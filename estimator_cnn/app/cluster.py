@@ -112,7 +112,7 @@ def _run_task(settings, run_config):
   if settings.max_steps is None:
     raise UserError(f"{name}: a cluster task needs --max_steps (absolute), so that all tasks "
                     "stop at the same global step")
-  params = train.prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
+  params, _ = train.prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
   if run_config.is_chief:
     os.makedirs(model_dir, exist_ok=True)
     model_dir_lib.save_params(model_dir, params)

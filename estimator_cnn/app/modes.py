@@ -18,20 +18,20 @@ from estimator_cnn.training.progress import EvalProgressHook
 
 
 def evaluate_model_dir(settings):
-  """Evaluates the model_dir's latest checkpoint on the 10,000 test images and writes a report."""
+  """Evaluates the model_dir's checkpoint (--checkpoint, else the latest) on the test images and
+  writes a report."""
   model_dir = _require_model_dir(settings)
-  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
   report_dir = settings.report_dir or os.path.join(model_dir, eval_report.EVAL_REPORT_DIR)
   model_dir_lib.check_writable_folder(report_dir, "report_dir")
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   estimator = build.make_estimator(model_dir, params, settings.seed)
-  checkpoint = estimator.latest_checkpoint()
   metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels,
                            hooks=[EvalProgressHook(len(dataset.test_labels),
                                                    build.EVAL_BATCH_SIZE)],
                            checkpoint_path=checkpoint)
-  print(f"checkpoint: {checkpoint} (global step {metrics['global_step']})")
-  probabilities = build.predict_probabilities(estimator, dataset.test_images)
+  _print_checkpoint(checkpoint)
+  probabilities = build.predict_probabilities(estimator, dataset.test_images, checkpoint)
   report = eval_report.write_eval_report(report_dir, dataset.test_images, dataset.test_labels,
                                          probabilities, metrics, model_dir)
   print("\n".join(eval_report.per_class_table(report["per_class"])))
@@ -42,7 +42,7 @@ def evaluate_model_dir(settings):
 def predict(settings):
   """Prints the predicted class and its probability for the chosen test images."""
   model_dir = _require_model_dir(settings)
-  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   indices = [int(i) for i in settings.predict_indices]
   count = len(dataset.test_labels)
@@ -50,7 +50,7 @@ def predict(settings):
     raise UserError(f"--predict_indices={max(indices)} is past the {count} test images in "
                     f"{dataset.source}: pass indices 0..{count - 1}")
   estimator = build.make_estimator(model_dir, params, settings.seed)
-  checkpoint = _print_checkpoint(estimator)
+  _print_checkpoint(checkpoint)
   results = []
   predictions = estimator.predict(build.eval_input_fn(dataset.test_images[indices]),
                                   checkpoint_path=checkpoint)
@@ -68,13 +68,14 @@ def predict(settings):
 def predict_files(settings):
   """Prints the top-3 classes of each image in --images; writes them to --output if given."""
   model_dir = _require_model_dir(settings)
-  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
-  images, names, inverted = user_images.load_images(settings.images, settings.invert)
+  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  images, names, inverted = user_images.load_images(settings.images, settings.invert,
+                                                    settings.max_image_pixels)
   if settings.output:
     user_images.check_output_path(settings.output)
   estimator = build.make_estimator(model_dir, params, settings.seed)
-  _print_checkpoint(estimator)
-  probabilities = build.predict_probabilities(estimator, images)
+  _print_checkpoint(checkpoint)
+  probabilities = build.predict_probabilities(estimator, images, checkpoint)
   for name, was_inverted, image_probabilities in zip(names, inverted, probabilities):
     top = ", ".join(f"{class_name} {probability:.3f}"
                     for class_name, probability in user_images.top_classes(image_probabilities))
@@ -98,15 +99,16 @@ def inspect_dataset(settings):
 
 
 def export(settings):
-  """Writes the model_dir's latest checkpoint as a new SavedModel version in --export_dir."""
+  """Writes the model_dir's checkpoint as a new SavedModel version in --export_dir."""
   model_dir = _require_model_dir(settings)
   export_dir = settings.export_dir
   if not export_dir:
     raise UserError("--mode=export needs --export_dir: the folder to write the SavedModel to")
-  params = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
   saved_model.check_export_dir(export_dir)
   estimator = saved_model.with_class_names(build.make_estimator(model_dir, params, settings.seed))
-  version_dir = saved_model.export_saved_model(estimator, export_dir)
+  _print_checkpoint(checkpoint)
+  version_dir = saved_model.export_saved_model(estimator, export_dir, checkpoint)
   print(f"SavedModel: {version_dir}  (signature {saved_model.SIGNATURE_NAME}: "
         f"{saved_model.INPUT_NAME} float32 [None, 28, 28] in [0, 1] -> "
         f"{', '.join(saved_model.OUTPUT_NAMES)})")
@@ -119,8 +121,5 @@ def _require_model_dir(settings):
   return settings.model_dir
 
 
-def _print_checkpoint(estimator):
-  """Prints the checkpoint the estimator predicts with and its global step; returns its path."""
-  checkpoint = estimator.latest_checkpoint()
-  print(f"checkpoint: {checkpoint} (global step {build.global_step(estimator)})")
-  return checkpoint
+def _print_checkpoint(checkpoint):
+  print(f"checkpoint: {checkpoint} (global step {model_dir_lib.checkpoint_step(checkpoint)})")

@@ -18,15 +18,20 @@ RUNS_ROOT = "runs"
 
 
 def prepare_model_dir(model_dir, settings, must_have_checkpoint):
-  """Checks model_dir before anything is written; returns the params to run with."""
+  """Checks model_dir before anything is written; returns (params, the checkpoint to use).
+
+  The checkpoint is --checkpoint's or the latest when one must exist (eval, predict,
+  export), else the one training resumes from (None for a fresh model_dir); either is
+  read in full first, so a damaged one is found here.
+  """
   model_dir_lib.check_writable_folder(model_dir, "model_dir")
-  checkpoint = (model_dir_lib.require_checkpoint(model_dir) if must_have_checkpoint
-                else model_dir_lib.latest_checkpoint(model_dir))
+  checkpoint = (model_dir_lib.require_checkpoint(model_dir, settings.checkpoint)
+                if must_have_checkpoint else model_dir_lib.readable_checkpoint(model_dir))
   params = settings_lib.model_params(settings, model_dir_lib.load_params(model_dir)
                                      if os.path.isdir(model_dir) else None)
   if checkpoint:
     model_dir_lib.check_checkpoint_matches(checkpoint, model_fn.variable_shapes(params))
-  return params
+  return params, checkpoint
 
 
 def train(settings, evaluate_periodically=False):
@@ -38,10 +43,10 @@ def train(settings, evaluate_periodically=False):
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   model_dir = settings.model_dir
   if model_dir is None:
-    params = settings_lib.model_params(settings)
+    params, checkpoint = settings_lib.model_params(settings), None
     model_dir = model_dir_lib.new_run_dir(RUNS_ROOT, params["optimizer"])
   else:
-    params = prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
+    params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
   recipe = presets.PRESETS[params["preset"]].recipe
   data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
                               settings.train_subset)
@@ -50,7 +55,7 @@ def train(settings, evaluate_periodically=False):
   print(f"model_dir: {model_dir}")
   estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
                                    settings.save_checkpoints_steps)
-  start = build.global_step(estimator)
+  start = model_dir_lib.checkpoint_step(checkpoint) if checkpoint else 0
   last_step = plan.max_steps if plan.max_steps is not None else start + plan.steps
   if start >= last_step:
     print(f"global step {start} already reaches --max_steps={plan.max_steps}: nothing to train")
@@ -75,15 +80,15 @@ def train(settings, evaluate_periodically=False):
   if stopped_by is not None:
     raise TrainingInterrupted(
         f"interrupted by {stopped_by.name}: checkpoint saved at global step "
-        f"{build.global_step(estimator)} in {model_dir}; resume with: python run.py "
+        f"{build.global_step(estimator)} in {model_dir}; resume with: {settings.command} "
         f"--model_dir={model_dir}", stopped_by.value)
   metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
-  print(f"model_dir: {model_dir}  (evaluate again: python run.py --mode=eval "
+  print(f"model_dir: {model_dir}  (evaluate again: {settings.command} --mode=eval "
         f"--model_dir={model_dir})")
   kept = best.load_best(model_dir) if recipe.keep_best else None
   if kept:
     print(f"best checkpoint: global step {kept['step']}, validation accuracy "
-          f"{kept['accuracy']:.4f}  (evaluate it: python run.py --mode=eval "
+          f"{kept['accuracy']:.4f}  (evaluate it: {settings.command} --mode=eval "
           f"--model_dir={best.best_dir(model_dir)})")
   print(f"TensorBoard: tensorboard --logdir={model_dir}")
   return metrics

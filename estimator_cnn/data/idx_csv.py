@@ -239,11 +239,14 @@ def read_csv(path):
       lines = f.read().split("\n")
   except (OSError, UnicodeDecodeError) as e:
     raise DataError(f"cannot read {path} as a text CSV file: {e}") from e
-  if lines[0].split(",")[0].strip().strip('"') != "label":
-    raise DataError(
-        f"{path} has no header row: expected the first line to be "
-        f"'label,pixel1,...,pixel{_CSV_COLUMNS - 1}' as in Kaggle's "
-        "Fashion-MNIST CSV files")
+  header = [cell.strip().strip('"') for cell in lines[0].split(",")]
+  if header[0] != "label":
+    expected = (f"'label,pixel1,...,pixel{_CSV_COLUMNS - 1}' as in Kaggle's Fashion-MNIST "
+                "CSV files")
+    if all(cell.lstrip("-").isdigit() for cell in header if cell):
+      raise DataError(f"{path} has no header row: expected the first line to be {expected}")
+    raise DataError(f"{path} has no 'label' column first: its header starts with "
+                    f"{header[0]!r}, expected {expected}")
   if not any(line.strip() for line in lines[1:]):
     raise DataError(f"{path} has a header but no data rows")
   try:

@@ -11,6 +11,7 @@ import os
 
 from matplotlib import image as mpl_image
 import numpy as np
+from PIL import Image  # matplotlib's own image library: reads a picture's size from its header.
 
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, IMAGE_SIZE
 from estimator_cnn.base import files
@@ -22,14 +23,20 @@ _LUMINANCE_WEIGHTS = np.array([0.299, 0.587, 0.114], np.float32)
 _ACCEPTED_NPY_SHAPES = "(28, 28), (H, W), (H, W, 3), (H, W, 4) or (N, 28, 28)"
 OUTPUT_EXTENSIONS = (".json", ".csv")
 TOP_COUNT = 3
+# A file's pixels are counted from its header before anything is decoded: a 388 KB PNG of
+# 20000x20000 pixels would take about 7 GB of memory.
+MAX_IMAGE_PIXELS = 40_000_000
+# What PIL and matplotlib raise for broken files.
+_DECODER_ERRORS = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 
 
-def load_images(paths, invert="auto"):
+def load_images(paths, invert="auto", max_pixels=MAX_IMAGE_PIXELS):
   """Reads and prepares every file before any is classified.
 
   Args:
     paths: PNG, JPEG or .npy files; a .npy file may hold a batch (N, 28, 28).
     invert: "auto" (invert images with a light border), "yes" or "no".
+    max_pixels: the most pixels a file may hold (a .npy batch: all its images').
 
   Returns:
     (images float32 (N, 28, 28) in [0, 1], names such as "a.png" or "b.npy[3]",
@@ -40,7 +47,7 @@ def load_images(paths, invert="auto"):
   """
   images, names, inverted = [], [], []
   for path in paths:
-    raw_images = _read_file(path)
+    raw_images = _read_file(path, max_pixels)
     for index, raw in enumerate(raw_images):
       image, was_inverted = to_model_input(raw, invert)
       images.append(image)
@@ -49,7 +56,7 @@ def load_images(paths, invert="auto"):
   return np.stack(images), names, inverted
 
 
-def _read_file(path):
+def _read_file(path, max_pixels):
   """The images in one file, each float32 in [0, 1], (H, W) or (H, W, 3|4)."""
   if not os.path.exists(path):
     raise UserError(f"{path} does not exist: pass PNG, JPEG or .npy files to --images")
@@ -59,30 +66,52 @@ def _read_file(path):
     raise UserError(f"{path} is empty: pass a PNG, JPEG or .npy file with an image in it")
   extension = os.path.splitext(path)[1].lower()
   if extension == NPY_EXTENSION:
-    return _read_npy(path)
+    return _read_npy(path, max_pixels)
   if extension in IMAGE_EXTENSIONS:
+    _check_pixels(path, _picture_pixels(path), max_pixels)
     return [_read_picture(path)]
   raise UserError(f"{path} has an unsupported extension: pass .png, .jpg, .jpeg or .npy files")
+
+
+def _check_pixels(path, pixels, max_pixels):
+  if pixels > max_pixels:
+    raise UserError(f"{path} holds {pixels:,} pixels, more than the {max_pixels:,} allowed: "
+                    f"shrink it, or pass --max_image_pixels={pixels} to read it anyway")
+
+
+def _picture_pixels(path):
+  """Width x height of a PNG or JPEG, from its header alone."""
+  limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None  # max_pixels is the limit here.
+  try:
+    with Image.open(path) as picture:
+      width, height = picture.size
+  except _DECODER_ERRORS as e:
+    raise UserError(f"{path} is not a readable PNG or JPEG image ({e})") from e
+  finally:
+    Image.MAX_IMAGE_PIXELS = limit
+  return width * height
+
 
 
 def _read_picture(path):
   """A PNG or JPEG file as float32 in [0, 1]."""
   try:
     picture = mpl_image.imread(path)
-  except (OSError, ValueError, SyntaxError) as e:  # PIL raises all three for broken files.
+  except _DECODER_ERRORS as e:
     raise UserError(f"{path} is not a readable PNG or JPEG image ({e})") from e
   if picture.dtype == np.uint8:
     return picture.astype(np.float32) / 255
   return picture.astype(np.float32)
 
 
-def _read_npy(path):
+def _read_npy(path, max_pixels):
   """The images of a .npy file, one image or a batch (N, 28, 28).
 
-  Integers and floats above 1 are read as 0..255 and scaled to [0, 1].
+  Integers and floats above 1 are read as 0..255 and scaled to [0, 1]. The
+  file is mapped, not read, until its shape has been checked.
   """
   try:
-    array = np.load(path, allow_pickle=False)
+    array = np.load(path, allow_pickle=False, mmap_mode="r")
   except (OSError, ValueError, EOFError) as e:
     raise UserError(f"{path} is not a readable .npy file of numbers ({e})") from e
   if not isinstance(array, np.ndarray):
@@ -93,6 +122,8 @@ def _read_npy(path):
   if not _is_accepted_shape(array.shape):
     raise UserError(f"{path} holds an array of shape {array.shape}, expected "
                     f"{_ACCEPTED_NPY_SHAPES}")
+  _check_pixels(path, int(np.prod(array.shape[:3 if _is_batch(array.shape) else 2])),
+                max_pixels)
   if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 255:
     raise UserError(f"{path} holds pixel values outside [0, 1] and 0..255 (or NaN): "
                     "expected [0, 1] floats or 0..255 integers")

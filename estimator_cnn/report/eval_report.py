@@ -20,6 +20,7 @@ TRAINING_CURVES_PNG = "training_curves.png"
 PNG_FILES = (CONFUSION_MATRIX_PNG, PREDICTIONS_PNG, LEAST_CONFIDENT_PNG, CONFIDENCE_PNG,
              TRAINING_CURVES_PNG)
 CURVE_TAGS = ("loss", "accuracy")
+CURVE_AXIS_LABELS = {"loss": "cross-entropy loss", "accuracy": "accuracy (fraction right)"}
 GRID_COLUMNS = 5
 GRID_SIZE = 25
 NUM_CONFUSED_PAIRS = 10
@@ -119,7 +120,7 @@ def write_eval_report(report_dir, images, labels, probabilities, eval_metrics, m
                        "Least confident test predictions",
                        os.path.join(report_dir, LEAST_CONFIDENT_PNG))
   plot_confidence_histogram(labels, probabilities, os.path.join(report_dir, CONFIDENCE_PNG))
-  plot_training_curves(read_training_curves(model_dir),
+  plot_training_curves(curves_up_to(read_training_curves(model_dir), metrics["global_step"]),
                        os.path.join(report_dir, TRAINING_CURVES_PNG))
   return metrics
 
@@ -210,18 +211,40 @@ def plot_confidence_histogram(labels, probabilities, path):
   save_figure(figure, path)
 
 
+def curves_up_to(curves, last_step):
+  """The curves' points at global steps up to last_step; curves left without points are dropped.
+
+  An interrupted run's event files can go past the checkpoint evaluated.
+  """
+  cut = {}
+  for name, (steps, values) in curves.items():
+    kept = [(step, value) for step, value in zip(steps, values) if step <= last_step]
+    if kept:
+      cut[name] = tuple(list(column) for column in zip(*kept))
+  return cut
+
+
 def plot_training_curves(curves, path):
-  """Loss curves (train and eval) and the eval accuracy, against the global step."""
+  """Loss curves (train and eval) and the eval accuracy against the global step; returns the figure.
+
+  A curve of one point (a single evaluation) is drawn as a point labelled with its value.
+  """
   figure = Figure(figsize=(11, 4), layout="constrained")
   for axes, tag in zip(figure.subplots(1, len(CURVE_TAGS), sharex=True), CURVE_TAGS):
     tagged = {name: curve for name, curve in curves.items() if name.endswith(" " + tag)}
     for name, (steps, values) in tagged.items():
       axes.plot(steps, values, marker="o" if len(steps) < 20 else None, label=name)
+      if len(steps) == 1:
+        axes.annotate(f"{values[0]:.4f}", (steps[0], values[0]), textcoords="offset points",
+                      xytext=(0, 8), ha="center")
     if tagged:
       axes.legend()
     else:
       axes.text(0.5, 0.5, f"no {tag} in the event files", ha="center", va="center",
                 transform=axes.transAxes)
+    single = tagged and all(len(steps) == 1 for steps, _ in tagged.values())
+    axes.set_title(f"{tag}: one evaluation, no curve yet" if single else tag)
     axes.set_xlabel("global step")
-    axes.set_title(tag)
+    axes.set_ylabel(CURVE_AXIS_LABELS[tag])
   save_figure(figure, path)
+  return figure

@@ -86,8 +86,9 @@ def check_export_dir(export_dir):
     raise UserError(f"--export_dir={export_dir} is not writable: pick a folder you can write to")
 
 
-def export_saved_model(estimator, export_dir):
-  """Exports the latest checkpoint to a new version folder of export_dir; returns that folder.
+def export_saved_model(estimator, export_dir, checkpoint_path=None):
+  """Exports checkpoint_path (default: the latest) to a new version folder of export_dir;
+  returns that folder.
 
   Estimator.export_saved_model writes a timestamped folder under a base
   folder: the base is a temporary folder next to export_dir, and the new
@@ -98,7 +99,8 @@ def export_saved_model(estimator, export_dir):
   os.makedirs(parent, exist_ok=True)
   staging = tempfile.mkdtemp(prefix=f".{os.path.basename(base)}.export-", dir=parent)
   try:
-    exported = os.fsdecode(estimator.export_saved_model(staging, serving_input_receiver_fn))
+    exported = os.fsdecode(estimator.export_saved_model(staging, serving_input_receiver_fn,
+                                                        checkpoint_path=checkpoint_path))
     os.makedirs(base, exist_ok=True)
     version = next_version(base)
     os.rename(exported, os.path.join(base, str(version)))

@@ -60,8 +60,8 @@ def evaluate(estimator, images, labels, split="test", keep_best=False, hooks=Non
   return metrics
 
 
-def predict_probabilities(estimator, images):
-  """Class probabilities (N, 10) of the latest checkpoint, in one Estimator.predict pass."""
+def predict_probabilities(estimator, images, checkpoint_path=None):
+  """Class probabilities (N, 10) of checkpoint_path (default: the latest), in one predict pass."""
   batches = estimator.predict(eval_input_fn(images), predict_keys=["probabilities"],
-                              yield_single_examples=False)
+                              checkpoint_path=checkpoint_path, yield_single_examples=False)
   return np.concatenate([batch["probabilities"] for batch in batches])

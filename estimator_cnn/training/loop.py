@@ -1,9 +1,11 @@
 """The guarded training loop: one writer, a checkpoint on SIGINT/SIGTERM, a stop on divergence.
 
-Around Estimator.train it holds the model_dir's lock, turns a full disk or a
-folder that is not writable into one line, never rewrites the checkpoint it
-resumed from, and on a NaN or infinite loss leaves the last finite checkpoint
-as the latest (see training.safety).
+Around Estimator.train it holds the model_dir's lock, resumes from the newest
+readable checkpoint (a damaged latest one is set aside, see
+training.model_dir.resume_checkpoint), turns a full disk or a folder that is not
+writable into one line, never rewrites the checkpoint it resumed from, and on a
+NaN or infinite loss leaves the last finite checkpoint as the latest (see
+training.safety).
 """
 
 from estimator_cnn.training import build
@@ -31,6 +33,7 @@ def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None,
   model_dir = estimator.model_dir
   with (safety.write_failures_reported(model_dir), safety.ModelDirLock(model_dir),
         safety.StopOnSignal() as stop):
+    model_dir_lib.resume_checkpoint(model_dir)
     model_dir_lib.save_params(model_dir, params)
     divergence = safety.DivergenceHook()
     step = build.global_step(estimator)

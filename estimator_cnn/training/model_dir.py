@@ -1,14 +1,17 @@
 """The model_dir: fresh run folders, the saved network params, checks before anything is written."""
 
 import datetime
+import glob
 import json
 import os
+import re
 
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 
 PARAMS_FILE = "params.json"
+DAMAGED_SUFFIX = ".damaged"  # Files of a damaged checkpoint, set aside by resume_checkpoint.
 
 
 def new_run_dir(root, tag):
@@ -40,15 +43,120 @@ def latest_checkpoint(model_dir):
   return tf.compat.v1.train.latest_checkpoint(model_dir) if os.path.isdir(model_dir) else None
 
 
-def require_checkpoint(model_dir):
-  """Returns the latest checkpoint of model_dir, or raises UserError saying how to make one."""
+def require_checkpoint(model_dir, step=None):
+  """The checkpoint to read: model.ckpt-STEP, else the latest; checked, never changed.
+
+  Raises UserError when there is none, or when it is damaged: the message names
+  the damaged one and the readable ones to pick with --checkpoint.
+  """
   if not os.path.isdir(model_dir):
     raise UserError(f"--model_dir={model_dir} does not exist: pass the folder training printed")
-  checkpoint = latest_checkpoint(model_dir)
-  if not checkpoint:
-    raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
-                    f"python run.py --mode=train --model_dir={model_dir}")
-  return checkpoint
+  named, readable, damaged = sort_out(model_dir)
+  wanted = os.path.join(model_dir, f"model.ckpt-{step}") if step is not None else named
+  if wanted in readable:
+    return wanted
+  steps = ", ".join(str(checkpoint_step(checkpoint)) for checkpoint in readable)
+  if wanted in damaged:
+    raise UserError(f"checkpoint {wanted} is damaged ({damaged[wanted]})"
+                    + (f": pass --checkpoint=STEP with a readable one, {steps}" if readable
+                       else ", and no other is readable: restore it or train afresh"))
+  if step is not None:
+    raise UserError(f"no checkpoint of step {step} in {model_dir}"
+                    + (f": pass --checkpoint with one of {steps}" if readable else ""))
+  raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
+                  f"python run.py --mode=train --model_dir={model_dir}")
+
+
+def _resumable(model_dir):
+  """sort_out's (named, readable, damaged) and the checkpoint training resumes from, or None."""
+  named, readable, damaged = sort_out(model_dir)
+  if named is None or named in readable:
+    return named, readable, damaged, named
+  if not readable:
+    raise UserError(f"checkpoint {named} is damaged ({damaged[named]}) and no other in "
+                    f"{model_dir} is readable: restore it, or train afresh in another "
+                    "--model_dir")
+  return named, readable, damaged, readable[0]
+
+
+def readable_checkpoint(model_dir):
+  """The checkpoint training will resume from (see resume_checkpoint), or None; changes nothing."""
+  return _resumable(model_dir)[-1]
+
+
+def resume_checkpoint(model_dir, printer=print):
+  """The checkpoint training resumes from: the latest, else the newest readable one, or None.
+
+  A damaged latest checkpoint is not deleted: the files of the damaged checkpoints
+  newer than the newest readable one are renamed to NAME.damaged, the `checkpoint`
+  index file is rewritten to the readable ones, and a line says so. Raises
+  UserError when checkpoints exist but none is readable.
+  """
+  named, readable, damaged, resumed = _resumable(model_dir)
+  if resumed == named:
+    return resumed
+  for checkpoint in damaged:
+    if checkpoint_step(checkpoint) > checkpoint_step(resumed):
+      for path in glob.glob(f"{glob.escape(checkpoint)}.*"):
+        if not path.endswith(DAMAGED_SUFFIX):
+          os.replace(path, path + DAMAGED_SUFFIX)
+  tf.compat.v1.train.update_checkpoint_state(model_dir, resumed,
+                                             all_model_checkpoint_paths=readable[::-1])
+  printer(f"checkpoint {named} is damaged ({damaged[named]}): its files are kept as "
+          f"*{DAMAGED_SUFFIX}; training resumes from {resumed}")
+  return resumed
+
+
+def checkpoints_on_disk(model_dir):
+  """The checkpoint prefixes of model_dir whose .index file exists, newest (highest step) first."""
+  steps = []
+  for name in os.listdir(model_dir) if os.path.isdir(model_dir) else []:
+    match = re.fullmatch(r"model\.ckpt-(\d+)\.index", name)
+    if match:
+      steps.append(int(match.group(1)))
+  return [os.path.join(model_dir, f"model.ckpt-{step}") for step in sorted(steps, reverse=True)]
+
+
+def damage(checkpoint):
+  """Why the checkpoint cannot be restored (a file missing, short or corrupt), or None.
+
+  Reads every tensor, so a data file cut short is found, not only a bad .index.
+  """
+  try:
+    reader = tf.compat.v1.train.NewCheckpointReader(checkpoint)
+    for name in reader.get_variable_to_shape_map():
+      reader.get_tensor(name)
+  except (tf.errors.OpError, ValueError, IndexError) as e:
+    message = getattr(e, "message", None) or str(e) or type(e).__name__
+    return message.splitlines()[0]
+  return None
+
+
+def checkpoint_step(checkpoint):
+  """The global step in a checkpoint's name, model.ckpt-STEP."""
+  return int(checkpoint.rsplit("-", 1)[1])
+
+
+def sort_out(model_dir):
+  """(the checkpoint the `checkpoint` file names or None, readable ones, {damaged: why}).
+
+  Readable and damaged are among the checkpoints on disk, newest first; the named one
+  counts as damaged when its files are gone.
+  """
+  named = latest_checkpoint(model_dir)
+  readable, damaged = [], {}
+  for checkpoint in checkpoints_on_disk(model_dir):
+    reason = damage(checkpoint)
+    if reason:
+      damaged[checkpoint] = reason
+    else:
+      readable.append(checkpoint)
+  if named is None:
+    state = tf.compat.v1.train.get_checkpoint_state(model_dir) if os.path.isdir(model_dir) else None
+    if state and state.model_checkpoint_path:
+      named = os.path.join(model_dir, os.path.basename(state.model_checkpoint_path))
+      damaged.setdefault(named, "its files are gone")
+  return named, readable, damaged
 
 
 def load_params(model_dir):

@@ -9,7 +9,12 @@ EVAL_PROGRESS_EVERY = 5  # Batches between two of an evaluation's progress lines
 
 
 class ProgressHook(tf.compat.v1.train.SessionRunHook):
-  """Prints a line every `every_n_steps` steps and at `last_step`; fetches only on those steps."""
+  """Prints a line on the steps TensorBoard shows, and at `last_step`; fetches only on those.
+
+  The Estimator's summary hook writes the loss on a session's first step and every
+  `every_n_steps` after it (1, 101, 201... from scratch), each at the global step its train op
+  made: so does this hook, with the loss of the same run.
+  """
 
   def __init__(self, batch_size, last_step, every_n_steps=100, printer=print):
     self._batch_size = batch_size
@@ -19,19 +24,23 @@ class ProgressHook(tf.compat.v1.train.SessionRunHook):
 
   def begin(self):
     self._global_step = tf.compat.v1.train.get_global_step()
-    self._loss = tf.compat.v1.losses.get_total_loss(add_regularization_losses=False)
+    # The EstimatorSpec's loss, which the Estimator adds last to LOSSES and writes as "loss";
+    # get_total_loss would count it twice, the model's loss being in LOSSES already.
+    self._loss = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.LOSSES)[-1]
     self._last_time = None
     self._last_logged = None
+    self._first_step = None
     self._next_step = None
 
   def after_create_session(self, session, coord):
     del coord
     self._last_logged = int(session.run(self._global_step))
     self._last_time = time.time()
-    self._next_step = self._last_logged + 1
+    self._first_step = self._next_step = self._last_logged + 1
 
   def before_run(self, run_context):
-    if self._next_step % self._every_n_steps == 0 or self._next_step == self._last_step:
+    if ((self._next_step - self._first_step) % self._every_n_steps == 0
+        or self._next_step == self._last_step):
       return tf.compat.v1.train.SessionRunArgs(self._loss)
     return None
 

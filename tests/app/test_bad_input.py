@@ -21,7 +21,11 @@ CSV with a wrong column count or a     data/test_idx_csv.py::test_csv_wrong_colu
   non-numeric cell                       ::test_csv_non_numeric_cell; here: same
 model_dir of another network           app/test_run.py::test_model_dir_of_another_network_is_refused_
                                          and_untouched
-model_dir with a damaged checkpoint    here: test_damaged_checkpoint_is_refused_untouched
+a damaged checkpoint (a short .index   here: test_damaged_checkpoint_is_named_with_the_readable_ones_
+  or data file): eval, predict and        untouched; test_training_resumes_from_the_newest_readable_
+  export refuse naming the readable      checkpoint_and_keeps_the_damaged_one; training/test_
+  ones; train resumes from the newest    checkpoints.py
+  readable one, the damaged kept
 --model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
                                        here: test_empty_model_dir_is_refused
 read-only model_dir                    here: test_read_only_model_dir_is_refused_untouched
@@ -168,16 +172,46 @@ def test_bad_data_is_refused_before_anything_is_written(tmp_path, capsys, case):
   assert snapshot(tmp_path) == before and not (tmp_path / "model").exists()
 
 
-def test_damaged_checkpoint_is_refused_untouched(fixture_data, trained, tmp_path, capsys):
+@pytest.mark.parametrize("damaged_file", ["model.ckpt-2.index", "model.ckpt-2.data-00000-of-00001"])
+@pytest.mark.parametrize("mode", ["eval", "predict", "export"])
+def test_damaged_checkpoint_is_named_with_the_readable_ones_untouched(
+    fixture_data, trained, tmp_path, capsys, damaged_file, mode):
   model_dir = copy_of(trained, tmp_path)
-  with open(os.path.join(model_dir, "model.ckpt-2.index"), "r+b") as f:
-    f.truncate(10)  # As a crash while the index file was rewritten in place would leave it.
+  with open(os.path.join(model_dir, damaged_file), "r+b") as f:
+    f.truncate(10)  # As a crash while the file was written would leave it.
   before = snapshot(model_dir)
-  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
-                        "--steps=1") == 1
-  assert_one_line_error(capsys.readouterr().err,
-                        f"checkpoint {model_dir}/model.ckpt-2 is unreadable (")
+  common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", f"--mode={mode}",
+            f"--export_dir={tmp_path / 'export'}"]
+  assert run_in_process(*common) == 1
+  err = capsys.readouterr().err
+  assert_one_line_error(err, f"checkpoint {model_dir}/model.ckpt-2 is damaged (")
+  assert err.strip().endswith(": pass --checkpoint=STEP with a readable one, 0"), err
   assert snapshot(model_dir) == before
+  # The readable one, picked by its step.
+  assert run_in_process(*common, "--checkpoint=0") == 0
+  assert f"checkpoint: {model_dir}/model.ckpt-0 (global step 0)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("damaged_file", ["model.ckpt-2.index", "model.ckpt-2.data-00000-of-00001"])
+def test_training_resumes_from_the_newest_readable_checkpoint_and_keeps_the_damaged_one(
+    fixture_data, trained, tmp_path, capsys, damaged_file):
+  model_dir = copy_of(trained, tmp_path)
+  with open(os.path.join(model_dir, damaged_file), "r+b") as f:
+    f.truncate(10)
+  before = snapshot(model_dir)
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY,
+                        "--optimizer=gradient_descent", "--steps=1") == 0
+  out = capsys.readouterr().out
+  assert (f"checkpoint {model_dir}/model.ckpt-2 is damaged (" in out and
+          f"its files are kept as *.damaged; training resumes from {model_dir}/model.ckpt-0"
+          in out)
+  assert "global_step 1  (100 test images)" in out
+  after = snapshot(model_dir)
+  # Every checkpoint file that was there is there, unchanged: the damaged ones renamed.
+  for name, digest in before.items():
+    if name.startswith("model.ckpt-"):
+      kept = f"{name}.damaged" if name.startswith("model.ckpt-2.") else name
+      assert after[kept] == digest, name
 
 
 @pytest.mark.parametrize("mode", ["train", "eval", "predict"])

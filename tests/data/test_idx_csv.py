@@ -255,6 +255,16 @@ def test_csv_missing_header(tmp_path):
     idx_csv.read_csv(path)
 
 
+def test_csv_header_without_label_names_the_column_it_has(tmp_path):
+  lines = _csv_lines(3)
+  lines[0] = lines[0].replace("label", "class", 1)
+  with pytest.raises(DataError) as error:
+    idx_csv.read_csv(_write_csv(tmp_path, lines))
+  assert str(error.value).startswith(f"{tmp_path}") and (
+      "has no 'label' column first: its header starts with 'class', expected "
+      "'label,pixel1,...,pixel784'" in str(error.value))
+
+
 def test_csv_pixel_out_of_range(tmp_path):
   lines = _csv_lines(3)
   lines[3] = lines[3].replace("3,0", "3,256", 1)

@@ -83,9 +83,11 @@ def test_each_export_adds_the_next_version(tiny_model_dir, tmp_path, capsys):
   for version in ("8", "9"):
     assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=export",
                           f"--export_dir={target}") == 0
-    assert capsys.readouterr().out.startswith(f"SavedModel: {target / version}  (signature "
-                                              "serving_default: x float32 [None, 28, 28] in "
-                                              "[0, 1] -> classes, class_names, probabilities)")
+    checkpoint_line, saved_model_line = capsys.readouterr().out.splitlines()
+    assert checkpoint_line == f"checkpoint: {tiny_model_dir}/model.ckpt-10 (global step 10)"
+    assert saved_model_line.startswith(f"SavedModel: {target / version}  (signature "
+                                       "serving_default: x float32 [None, 28, 28] in [0, 1] "
+                                       "-> classes, class_names, probabilities)")
     assert saved_model.holds_saved_model(target / version)
   assert sorted(os.listdir(target)) == ["7", "8", "9"]
   assert (target / "7" / "saved_model.pb").read_text() == "an earlier export"
@@ -106,8 +108,8 @@ def test_failed_export_adds_no_version(export_dir):
 
   class FailingEstimator:
 
-    def export_saved_model(self, export_dir_base, serving_input_receiver_fn):
-      del serving_input_receiver_fn
+    def export_saved_model(self, export_dir_base, serving_input_receiver_fn, checkpoint_path):
+      del serving_input_receiver_fn, checkpoint_path
       os.makedirs(os.path.join(export_dir_base, "12345"))
       raise RuntimeError("disk full")
 

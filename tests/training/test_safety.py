@@ -17,10 +17,9 @@ import pytest
 
 from estimator_cnn.app import train
 from estimator_cnn.training import safety
-from estimator_cnn.training.progress import ProgressHook
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base.errors import UserError
-from tests.helpers import REPO, TINY, run_in_process, snapshot
+from tests.helpers import REPO, TINY, run_in_process, sigint_after, snapshot
 
 v1 = tf.compat.v1
 SUBPROCESS_TIMEOUT_SECS = 120
@@ -168,26 +167,12 @@ def test_divergence_stops_in_one_line_keeping_a_finite_checkpoint(fixture_data, 
   assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
 
 
-class SigintAfterThreeSteps(ProgressHook):
-  """Sends this process SIGINT from inside training, after its third step."""
-
-  def begin(self):
-    super().begin()
-    self.steps_run = 0
-
-  def after_run(self, run_context, run_values):
-    super().after_run(run_context, run_values)
-    self.steps_run += 1
-    if self.steps_run == 3:
-      os.kill(os.getpid(), signal.SIGINT)
-
-
 def test_sigint_saves_at_the_current_step_and_says_how_to_resume(fixture_data, tmp_path, capsys,
                                                                  monkeypatch):
   model_dir = str(tmp_path / "model")
   common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY]
   handler = signal.getsignal(signal.SIGINT)
-  monkeypatch.setattr(train, "ProgressHook", SigintAfterThreeSteps)
+  monkeypatch.setattr(train, "ProgressHook", sigint_after(3))
   assert run_in_process(*common, "--steps=50") == 130
   monkeypatch.undo()
   err = capsys.readouterr().err
