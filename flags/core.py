@@ -13,6 +13,7 @@ from estimator_cnn.data import user_images
 from estimator_cnn.model import presets
 
 MODES = ("train", "eval", "predict", "train_and_eval", "inspect", "export")
+MAX_GLOBAL_STEP = 2**63 - 1  # The global step is an int64.
 INVERT_CHOICES = ("auto", "yes", "no")
 OPTIMIZERS = ("adam", "gradient_descent")
 DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
@@ -93,11 +94,11 @@ def define_training_flags(flag_values=flags.FLAGS):
   flags.DEFINE_integer("steps", None,
                        "[train, train_and_eval] Training steps to add to the model_dir's global "
                        "step. Default: the preset's budget (1500 for blog_cnn).",
-                       lower_bound=1, flag_values=flag_values)
+                       lower_bound=1, upper_bound=MAX_GLOBAL_STEP, flag_values=flag_values)
   flags.DEFINE_integer("max_steps", None,
                        "[train, train_and_eval] Train up to this absolute global step (nothing to "
                        "do once reached).",
-                       lower_bound=1, flag_values=flag_values)
+                       lower_bound=1, upper_bound=MAX_GLOBAL_STEP, flag_values=flag_values)
   flags.register_multi_flags_validator(
       ["steps", "max_steps"], lambda values: values["steps"] is None or values["max_steps"] is None,
       message="--steps (added to the global step) and --max_steps (absolute) exclude each other: "

@@ -42,8 +42,9 @@ flags past their limits: steps 0,      app/test_run.py::test_bad_flags_exit_nonz
   batch_size 0, dropout_dense 1,
   learning_rate 0, predict_indices 3,x
 conv_blocks 1 and 4, other dropouts,   here: test_flags_past_their_limits_are_refused
-  learning_rate -1 and nan, steps -1,
-  max_steps 0, seed -1, predict_indices
+  learning_rate -1 and nan, steps -1
+  and above int64, max_steps 0 and
+  2**63, seed -1, predict_indices
   10000, -1 and empty, ...
 predict_indices 9999 past a smaller    here: test_predict_indices_past_the_test_set_are_refused
   test set (and 99, the last one)
@@ -357,6 +358,8 @@ def test_flags_at_their_limits_train(tmp_path, capsys, flags):
     ("--learning_rate=nan", "--learning_rate must be > 0"),
     ("--steps=-1", "--steps=-1"),
     ("--max_steps=0", "--max_steps=0"),
+    ("--steps=99999999999999999999", "--steps=99999999999999999999"),
+    ("--max_steps=9223372036854775808", "--max_steps=9223372036854775808"),
     ("--batch_size=-5", "--batch_size=-5"),
     ("--eval_every=0", "--eval_every=0"),
     ("--log_every=0", "--log_every=0"),
