@@ -81,7 +81,8 @@ def train(settings, evaluate_periodically=False):
     raise TrainingInterrupted(
         f"interrupted by {stopped_by.name}: checkpoint saved at global step "
         f"{build.global_step(estimator)} in {model_dir}; resume with: {settings.command} "
-        f"--model_dir={model_dir}", stopped_by.value)
+        f"--model_dir={model_dir} --max_steps={last_step} --batch_size={plan.batch_size}",
+        stopped_by.value)
   metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
   print(f"model_dir: {model_dir}  (evaluate again: {settings.command} --mode=eval "
         f"--model_dir={model_dir})")

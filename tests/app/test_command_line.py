@@ -44,7 +44,7 @@ def test_the_resume_hint_names_the_command_run(fixture_data, tmp_path, capsys, m
   assert run.run(flag_values, CONSOLE_SCRIPT) == 128 + signal.SIGINT
   assert capsys.readouterr().err == (
       f"interrupted by SIGINT: checkpoint saved at global step 2 in {model_dir}; "
-      f"resume with: {CONSOLE_SCRIPT} --model_dir={model_dir}\n")
+      f"resume with: {CONSOLE_SCRIPT} --model_dir={model_dir} --max_steps=50 --batch_size=20\n")
 
 
 def test_a_positional_argument_is_one_line_and_exit_code_2(tmp_path):

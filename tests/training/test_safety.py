@@ -177,7 +177,8 @@ def test_sigint_saves_at_the_current_step_and_says_how_to_resume(fixture_data, t
   monkeypatch.undo()
   err = capsys.readouterr().err
   assert err == (f"interrupted by SIGINT: checkpoint saved at global step 3 in {model_dir}; "
-                 f"resume with: python run.py --model_dir={model_dir}\n")
+                 f"resume with: python run.py --model_dir={model_dir} --max_steps=50 "
+                 "--batch_size=20\n")
   assert latest_step(model_dir) == 3 and signal.getsignal(signal.SIGINT) is handler
   index = os.path.join(model_dir, "model.ckpt-3.index")
   resumed_from = os.stat(index)
@@ -186,6 +187,20 @@ def test_sigint_saves_at_the_current_step_and_says_how_to_resume(fixture_data, t
   assert "global_step 5" in capsys.readouterr().out
   after = os.stat(index)  # Resuming does not write the checkpoint it resumed from again.
   assert (after.st_ino, after.st_mtime_ns) == (resumed_from.st_ino, resumed_from.st_mtime_ns)
+
+
+def test_the_resume_hint_continues_the_same_plan(fixture_data, tmp_path, capsys, monkeypatch):
+  model_dir = str(tmp_path / "model")
+  monkeypatch.setattr(train, "ProgressHook", sigint_after(2))
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                        "--conv_blocks=2", "--batch_size=10", "--max_steps=12") == 130
+  monkeypatch.undo()
+  hint = capsys.readouterr().err.strip().split("resume with: python run.py ")[1]
+  # Run as printed (and on the test's data): the same batch size, up to the same step.
+  assert run_in_process(f"--data_dir={fixture_data}", *hint.split(), "--log_every=10") == 0
+  out = capsys.readouterr().out
+  assert "step 12/12  loss" in out and "global_step 12  (100 test images)" in out
+  assert hint.split()[1:] == ["--max_steps=12", "--batch_size=10"]
 
 
 def wait_for(predicate, what, process, timeout=SUBPROCESS_TIMEOUT_SECS):
@@ -222,7 +237,7 @@ def test_second_process_is_refused_and_sigterm_saves_and_exits_143(fixture_data,
   assert first.returncode == 143, output[-3000:]
   step = latest_step(model_dir)
   assert (f"interrupted by SIGTERM: checkpoint saved at global step {step} in {model_dir}; "
-          f"resume with: python run.py --model_dir={model_dir}") in output
+          f"resume with: python run.py --model_dir={model_dir} --max_steps=") in output
   assert step >= 2 and "Traceback" not in output
   assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
 
