@@ -6,7 +6,6 @@ import sys
 from absl import app
 from absl import flags
 
-from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base import command
 from flags import core as flags_core
 
@@ -23,9 +22,8 @@ def command_name(argv0):
 
 def run(flag_values, command_line=f"python {SCRIPT}"):
   """Runs the parsed flags' --mode; hints name command_line; returns the exit code."""
-  values = flags_core.settings(flag_values)
-  settings = settings_lib.Settings({**vars(values), "command": command_line}, values.explicit)
-  return command.run("estimator_cnn.app.main:run", settings, verbose=flag_values.verbose)
+  return command.run("estimator_cnn.app.main:run", flags_core.settings(flag_values, command_line),
+                     verbose=flag_values.verbose)
 
 
 def main(argv):

@@ -207,7 +207,9 @@ def define_all(flag_values=flags.FLAGS):
   define_report_flags(flag_values)
 
 
-def settings(flag_values=flags.FLAGS):
-  """The parsed values of define_all's flags as Settings, knowing which were given."""
+def settings(flag_values=flags.FLAGS, command="python run.py"):
+  """The parsed values of define_all's flags as Settings, knowing which were given; `command`
+  is how the user ran them, for the hints."""
   values = {name: flag_values[name].value for name in flag_values}
-  return settings_lib.Settings(values, {name for name in values if flag_values[name].present})
+  explicit = {name for name in values if flag_values[name].present}
+  return settings_lib.Settings({**values, "command": command}, explicit)
