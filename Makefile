@@ -5,10 +5,11 @@ PYTHON313 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13
 VENV ?= .venv
 LEGACY_VENV ?= .venv-legacy
 PY313_VENV ?= .venv-py313
+TORCH_VENV ?= .venv-torch
 DATA_DIR ?= /usr/share/datasets/fashion-mnist
 ARGS ?=
 
-.PHONY: setup setup-legacy setup-py313 data train test
+.PHONY: setup setup-legacy setup-py313 bench-peers data train test
 
 data:
 	@if [ ! -f $(DATA_DIR)/train-images-idx3-ubyte.gz ]; then \
@@ -33,9 +34,18 @@ $(PY313_VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY313_VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
 
+# The benchmark's optional PyTorch peer (torch_fp32): never a dependency of the package or the tests.
+# torch 2.13.0 is the CPU build; the worker reads the data and flags with numpy, absl, matplotlib.
+$(TORCH_VENV)/.installed:
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install -q --upgrade pip
+	$(TORCH_VENV)/bin/pip install -q torch==2.13.0 numpy absl-py matplotlib pillow
+	touch $@
+
 setup: data $(VENV)/.installed
 setup-legacy: data $(LEGACY_VENV)/.installed
 setup-py313: data $(PY313_VENV)/.installed
+bench-peers: data $(TORCH_VENV)/.installed
 
 train: setup
 	$(VENV)/bin/python run.py --optimizer=adam --steps=1500 $(ARGS)

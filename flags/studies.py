@@ -99,3 +99,17 @@ def define_benchmark_flags(flag_values=flags.FLAGS):
                       "Folder for benchmark.json and benchmark.md.", flag_values=flag_values)
   flags.DEFINE_string("worker", None, "Internal: a JSON task to run in this process.",
                       flag_values=flag_values)
+
+
+def define_op_profile_flags(flag_values=flags.FLAGS):
+  """python -m estimator_cnn.experiments.op_profile's flags."""
+  flags.DEFINE_integer("batch_size", 100, "Training batch size.", lower_bound=1,
+                       flag_values=flag_values)
+  flags.DEFINE_integer("warmup_steps", 50, "Untraced training steps before the profile.",
+                       lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_integer("traced_steps", 30,
+                       "Traced steps (each followed by an untraced one, timed).", lower_bound=1,
+                       flag_values=flag_values)
+  flags_core.define_data_flag(flag_values)
+  flags.DEFINE_string("output_dir", os.path.join("results", "op_profile"),
+                      "Folder for op_profile.json and op_profile.md.", flag_values=flag_values)

@@ -1,7 +1,8 @@
-"""The Pythons of the two stacks: current (TF 2.21) and legacy (TF 2.15), both with the real tf.estimator.
+"""The Pythons of the two stacks, current (TF 2.21) and legacy (TF 2.15), both with the real
+tf.estimator; and of the benchmark's optional PyTorch peer.
 
 Each comes from an environment variable, else from the repo's virtualenv
-(made by `make setup` and `make setup-legacy`).
+(made by `make setup`, `make setup-legacy` and `make bench-peers`).
 """
 
 import os
@@ -12,9 +13,11 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 CURRENT = "current"
 LEGACY = "legacy"
 STACKS = (CURRENT, LEGACY)
-ENV_VARS = {CURRENT: "ESTIMATOR_CNN_CURRENT_PYTHON", LEGACY: "ESTIMATOR_CNN_LEGACY_PYTHON"}
-VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy"}
-_MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy"}
+TORCH = "torch"  # Not a stack of the package: PyTorch for the benchmark's peer, never required.
+ENV_VARS = {CURRENT: "ESTIMATOR_CNN_CURRENT_PYTHON", LEGACY: "ESTIMATOR_CNN_LEGACY_PYTHON",
+            TORCH: "ESTIMATOR_CNN_TORCH_PYTHON"}
+VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy", TORCH: ".venv-torch"}
+_MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy", TORCH: "bench-peers"}
 # Variables that would change how estimator_cnn picks TensorFlow and Keras.
 CLEARED_ENV_VARS = ("TF_USE_LEGACY_KERAS", "PYTHONPATH")
 

@@ -23,6 +23,8 @@ from tests import idx_fixtures
 from tests import stacks
 
 BLOG_FORWARD_FLOPS = 43.8e6
+# conv 832 + 51,264 + 204,928, dense 1,180,672, logits 10,250.
+BLOG_PARAMETERS = 1_447_946
 
 
 def test_flops_of_the_blogs_network_match_its_hand_count():
@@ -109,6 +111,40 @@ def test_share_of_peak():
   assert schedule.share_of_peak(None, 131.5e6, 263.0) is None
 
 
+@pytest.mark.parametrize("cpu_flags, expected", [
+    ({"avx512f", "avx2", "avx", "fma"}, 2 * 2.6 * 2 * 16 * 2),
+    ({"avx2", "avx", "fma"}, 2 * 2.6 * 2 * 8 * 2),
+    ({"avx"}, 2 * 2.6 * 2 * 8),
+    ({"sse2"}, 2 * 2.6 * 2 * 4),
+])
+def test_theoretical_peak_follows_the_vector_units(cpu_flags, expected):
+  assert machine.theoretical_gflops(2, 2600.0, cpu_flags) == pytest.approx(expected)
+  assert machine.theoretical_gflops(2, None, cpu_flags) is None
+
+
+def test_the_peak_of_shares_is_the_larger_of_measured_and_theoretical():
+  probe = {"theoretical_gflops": 300.0, "bf16_native": True,
+           "matmul_gflops": {"float32": 450.0, "bfloat16": 500.0}}
+  assert schedule.peak_gflops(probe, "float32") == 450.0
+  assert schedule.peak_gflops(probe, "bfloat16") == 600.0
+  assert schedule.peak_gflops({**probe, "bf16_native": False}, "bfloat16") == 500.0
+  assert schedule.peak_gflops({**probe, "theoretical_gflops": None}, "float32") == 450.0
+
+
+def test_ratios_to_the_baselines():
+  rows = {"ours_fp32": {"train_examples_per_sec": 330.0, "eval_examples_per_sec": 900.0,
+                        "peak_rss_mb": 900.0},
+          "tf_estimator": {"train_examples_per_sec": 300.0, "eval_examples_per_sec": 1000.0,
+                           "peak_rss_mb": 1000.0, "time_to_accuracy": {"seconds": 90.0}},
+          "torch_fp32": {"status": "not measured: no torch stack"},
+          "ours_fast": {"time_to_accuracy": {"seconds": 27.0}}}
+  assert report.ratio_lines(rows) == [
+      "- ours_fp32 / tf_estimator, training examples/s: 1.10x",
+      "- ours_fp32 / tf_estimator, eval examples/s: 0.90x",
+      "- ours_fp32 / tf_estimator, peak memory: 0.90x",
+      "- time to accuracy, ours_fast / tf_estimator (the blog's recipe): 0.30x"]
+
+
 def _results():
   row = {"label": "tf.estimator on TF 2.21, float32", "stack": "current", "status": "ok",
          "tensorflow": "2.21.0", "runtime": "tf.estimator 2.15.0", "dtype": "float32",
@@ -117,7 +153,8 @@ def _results():
          "time_to_accuracy": {"text": "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s)"}}
   return {
       "started": "2026-11-21 23:30:00 UTC",
-      "machine": {"cpu": "Test CPU", "cores": 2, "bf16_native": False,
+      "machine": {"cpu": "Test CPU", "cores": 2, "mhz": 2500.0, "theoretical_gflops": 160.0,
+                  "bf16_native": False,
                   "flops_per_example": {"forward": 43.9e6, "backward": 87.7e6,
                                         "training": 131.6e6},
                   "matmul_gflops": {"float32": 150.0, "bfloat16": 20.0}},
@@ -140,12 +177,15 @@ def test_results_are_written_as_json_and_markdown(tmp_path):
   with open(markdown_path) as f:
     markdown = f.read()
   assert markdown == report.markdown_report(results)
-  assert ("forward 43.9 M + backward 87.7 M = 131.6 M" in markdown
-          and "float32 150 GFLOP/s, bfloat16 20 GFLOP/s (emulated" in markdown)
+  assert "forward 43.9 M + backward 87.7 M = 131.6 M" in markdown
+  assert "native bf16: no (emulated" in markdown
+  assert "Theoretical float32 peak: 160 GFLOP/s (2 cores x 2.50 GHz" in markdown
+  assert "float32 150 GFLOP/s, bfloat16 20 GFLOP/s." in markdown
+  assert "beats the theoretical peak" not in markdown
   table = [line for line in markdown.splitlines() if line.startswith("| ")]
   assert len(table) == 3 and all(line.count("|") == 10 for line in table)
-  assert table[1] == ("| ours_fp32 | tf.estimator on TF 2.21, float32 | TF 2.21.0, "
-                      "tf.estimator 2.15.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | "
+  assert table[1] == ("| ours_fp32 | tf.estimator on TF 2.21, float32 | tf.estimator 2.15.0, "
+                      "TF 2.21.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | "
                       "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s) |")
   assert f"| bfloat16 | {systems.NOT_SUPPORTED} |" in table[2]
 
@@ -214,11 +254,12 @@ def test_tiny_benchmark_end_to_end(tmp_path):
   output_dir = tmp_path / "out"
   python = stacks.python_of(stacks.CURRENT)
   result = _run_benchmark(
-      "--systems=ours_fp32,keras_fp32,keras_bf16", "--rounds=1", "--steps=2",
+      "--systems=ours_fp32,keras_fp32,keras_bf16,torch_fp32", "--rounds=1", "--steps=2",
       "--warmup_steps=1", "--batch_size=10", "--tta_rounds=1", "--target=0.0",
       "--eval_every=2", "--tta_max_steps=4", "--matmul_size=64", f"--data_dir={data_dir}",
       f"--output_dir={output_dir}",
-      env={"ESTIMATOR_CNN_CURRENT_PYTHON": python})
+      env={"ESTIMATOR_CNN_CURRENT_PYTHON": python,
+           "ESTIMATOR_CNN_TORCH_PYTHON": str(tmp_path / "no-torch")})
   assert result.returncode == 0, stacks.describe(result.args, result.returncode, result.stdout,
                                                  result.stderr)
   with open(output_dir / report.JSON_FILE) as f:
@@ -228,6 +269,10 @@ def test_tiny_benchmark_end_to_end(tmp_path):
   assert results["order"] == [[0, name] for name in measured]
   if not native:
     assert results["systems"]["keras_bf16"]["status"] == systems.NOT_SUPPORTED
+  assert results["systems"]["torch_fp32"]["status"].startswith(
+      "not measured: ESTIMATOR_CNN_TORCH_PYTHON=")
+  theoretical = results["machine"]["theoretical_gflops"]
+  assert theoretical is None or theoretical > 0
   for name in measured:
     row = results["systems"][name]
     assert row["status"] == "ok" and len(row["train_samples"]) == 1
@@ -258,3 +303,11 @@ def test_the_legacy_stack_is_measured_beside_the_current_one(tmp_path):
           for name, row in rows.items()} == {
               "ours_fp32": ("ok", "2.21.0", "tf.estimator 2.15.0"),
               "tf_estimator": ("ok", "2.15.1", "tf.estimator 2.15.0")}
+
+
+def test_the_pytorch_peer_is_the_blogs_network():
+  """Skipped without the PyTorch environment (make bench-peers)."""
+  count = ("from estimator_cnn.experiments.benchmark import torch_worker as w; "
+           "print(sum(p.numel() for p in w.blog_network().parameters()))")
+  result = stacks.run(stacks_lib.TORCH, ["-c", count], check=True, timeout=300)
+  assert int(result.stdout) == BLOG_PARAMETERS

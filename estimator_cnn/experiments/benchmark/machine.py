@@ -14,7 +14,10 @@ from estimator_cnn.experiments.benchmark import systems
 from estimator_cnn.model import model_fn
 from estimator_cnn.model import precision
 
-MATMUL_MIN_SECS = 2.0
+MATMUL_WARMUP_CALLS = 3
+MATMUL_TIMED_CALLS = 10
+# Two FMA pipes per core: every x86 server core since Haswell and Zen 2 (not read from the CPU).
+FMA_UNITS_PER_CORE = 2
 
 
 def count_flops(params=None):
@@ -38,35 +41,57 @@ def count_flops(params=None):
   return {"forward": forward, "backward": backward, "training": forward + backward}
 
 
-def matmul_gflops(dtype, size, min_secs=MATMUL_MIN_SECS):
-  """GFLOP/s of size x size tf.matmul in eager mode, timed for at least min_secs."""
+def matmul_gflops(dtype, size, warmup_calls=MATMUL_WARMUP_CALLS, timed_calls=MATMUL_TIMED_CALLS):
+  """GFLOP/s of size x size tf.matmul in eager mode: the best of timed_calls after warm-up."""
   a = tf.cast(tf.random.uniform((size, size)), dtype)
   b = tf.cast(tf.random.uniform((size, size)), dtype)
-  tf.matmul(a, b).numpy()
-  iterations, start = 0, time.perf_counter()
-  while iterations < 3 or time.perf_counter() - start < min_secs:
-    product = tf.matmul(a, b)
-    iterations += 1
-  product.numpy()
-  return 2 * size**3 * iterations / (time.perf_counter() - start) / 1e9
+  for _ in range(warmup_calls):
+    tf.matmul(a, b)[0, 0].numpy()
+  best = float("inf")
+  for _ in range(timed_calls):
+    start = time.perf_counter()
+    tf.matmul(a, b)[0, 0].numpy()  # Reading one element waits for the product.
+    best = min(best, time.perf_counter() - start)
+  return 2 * size**3 / best / 1e9
+
+
+def cpu_info():
+  """{"model", "mhz", "flags"} of the first CPU in /proc/cpuinfo; what it lacks is None or empty."""
+  info = {"model": platform.processor() or platform.machine(), "mhz": None, "flags": set()}
+  try:
+    with open("/proc/cpuinfo") as f:
+      lines = f.read().split("\n\n")[0].splitlines()
+  except OSError:
+    return info
+  fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in lines)}
+  if fields.get("model name"):
+    info["model"] = fields["model name"]
+  if fields.get("cpu MHz"):
+    info["mhz"] = float(fields["cpu MHz"])
+  info["flags"] = set(fields.get("flags", "").split())
+  return info
+
+
+def theoretical_gflops(cores, mhz, cpu_flags, fma_units=FMA_UNITS_PER_CORE):
+  """Float32 GFLOP/s the vector units allow: cores x clock x FMA units x SIMD lanes x 2.
+
+  The lanes follow the widest instruction set the CPU reports (AVX-512: 16,
+  AVX: 8, SSE: 4); without FMA a lane does one operation a cycle, not two.
+  None when the clock is unknown.
+  """
+  if not mhz:
+    return None
+  lanes = 16 if "avx512f" in cpu_flags else 8 if "avx" in cpu_flags else 4
+  per_lane = 2 if "fma" in cpu_flags else 1
+  return cores * mhz / 1e3 * fma_units * lanes * per_lane
 
 
 def probe(spec):
-  """The machine: CPU, native bf16, FLOPs per example and the matmul peaks."""
-  size = spec["matmul_size"]
-  return {"cpu": cpu_model(), "cores": os.cpu_count(),
+  """The machine: CPU, native bf16, FLOPs per example, theoretical and measured matmul peaks."""
+  size, cpu = spec["matmul_size"], cpu_info()
+  cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+  return {"cpu": cpu["model"], "cores": cores, "mhz": cpu["mhz"],
           "bf16_native": precision.bfloat16_supported(), "flops_per_example": count_flops(),
+          "theoretical_gflops": theoretical_gflops(cores, cpu["mhz"], cpu["flags"]),
           "matmul_gflops": {systems.FLOAT32: matmul_gflops(systems.FLOAT32, size),
                             systems.BFLOAT16: matmul_gflops(systems.BFLOAT16, size)}}
-
-
-def cpu_model():
-  """The CPU's model name."""
-  try:
-    with open("/proc/cpuinfo") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.partition(":")[2].strip()
-  except OSError:
-    pass
-  return platform.processor() or platform.machine()

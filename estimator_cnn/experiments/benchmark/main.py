@@ -3,6 +3,7 @@
 import os
 import time
 
+from estimator_cnn.base import stacks
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.experiments.benchmark import report
 from estimator_cnn.experiments.benchmark import schedule
@@ -21,16 +22,26 @@ def _checked_names(names, tta_names):
   return names, tta_names
 
 
+def _missing_optional_stacks(names):
+  """{system: why it is not measured} of the systems whose optional environment is missing."""
+  missing = {}
+  for name in names:
+    stack = systems.SYSTEMS[name].stack
+    if stack in systems.OPTIONAL_STACKS:
+      try:
+        stacks.python_of(stack)
+      except stacks.StackNotFound as e:
+        missing[name] = f"not measured: {e}"
+        print(f"{name} {missing[name]}", flush=True)
+  return missing
+
+
 def _probe(workers):
   """The machine, probed on the current stack; prints what it found."""
   machine, _, error = workers.run("probe")
   if error:
     raise UserError(f"probing the machine on the current stack failed: {error}")
-  flops, peak = machine["flops_per_example"], machine["matmul_gflops"]
-  print(f"{machine['cpu']}: native bf16 {'yes' if machine['bf16_native'] else 'no'}; "
-        f"FLOPs per training example {flops['training'] / 1e6:.1f} M (forward "
-        f"{flops['forward'] / 1e6:.1f} M); matmul peak float32 {peak[systems.FLOAT32]:.0f}, "
-        f"bfloat16 {peak[systems.BFLOAT16]:.0f} GFLOP/s", flush=True)
+  print("\n".join(report.machine_lines(machine)), flush=True)
   return machine
 
 
@@ -66,9 +77,9 @@ def _measure_throughput(workers, names, machine, rows, failures):
                                                   "batch_size")})
     rows[name].update(schedule.summarize_throughput(results))
     dtype = systems.BFLOAT16 if last["dtype"].startswith(systems.BFLOAT16) else systems.FLOAT32
-    peak = machine["matmul_gflops"][dtype]
     rows[name]["share_of_peak"] = schedule.share_of_peak(
-        rows[name]["train_examples_per_sec"], machine["flops_per_example"]["training"], peak)
+        rows[name]["train_examples_per_sec"], machine["flops_per_example"]["training"],
+        schedule.peak_gflops(machine, dtype))
   return order
 
 
@@ -111,14 +122,17 @@ def run_benchmark(names, tta_names, settings, data_dir, output_dir):
   names, tta_names = _checked_names(names, tta_names)
   if os.path.exists(output_dir) and not os.path.isdir(output_dir):
     raise UserError(f"--output_dir={output_dir} is a file, not a folder")
-  workers = schedule.Workers(names, settings, data_dir)
+  missing = _missing_optional_stacks(names)
+  workers = schedule.Workers([name for name in names if name not in missing], settings, data_dir)
   started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
   machine = _probe(workers)
   rows = {}
   for name in names:
     system = systems.SYSTEMS[name]
     rows[name] = {"label": system.label, "stack": system.stack, "status": "ok"}
-    if not systems.runs_here(system, machine["bf16_native"], settings["emulated_bf16"]):
+    if name in missing:
+      rows[name]["status"] = missing[name]
+    elif not systems.runs_here(system, machine["bf16_native"], settings["emulated_bf16"]):
       rows[name].update(status=systems.NOT_SUPPORTED, dtype=systems.BFLOAT16)
   measured = [name for name in names if rows[name]["status"] == "ok"]
   failures = []

@@ -13,28 +13,63 @@ def _number(value, digits=0):
   return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def machine_lines(machine):
+  """The machine in words: CPU, bf16, FLOPs per example, the theoretical and measured peaks."""
+  flops, peak = machine["flops_per_example"], machine["matmul_gflops"]
+  theoretical = machine.get("theoretical_gflops")
+  lines = [f"Machine: {machine['cpu']}, {machine['cores']} cores; native bf16: "
+           f"{'yes' if machine['bf16_native'] else 'no (emulated: no avx512_bf16/amx)'}.",
+           f"FLOPs per training example (tf.compat.v1.profiler, TRAIN graph at batch 1): forward "
+           f"{flops['forward'] / 1e6:.1f} M + backward {flops['backward'] / 1e6:.1f} M = "
+           f"{flops['training'] / 1e6:.1f} M."]
+  if theoretical:
+    lines.append(f"Theoretical float32 peak: {theoretical:.0f} GFLOP/s ({machine['cores']} cores x "
+                 f"{machine['mhz'] / 1e3:.2f} GHz, the clock the CPU reports, x the vector units).")
+  lines.append(f"Matmul peak (TF eager, best of several calls after warm-up): float32 "
+               f"{peak[systems.FLOAT32]:.0f} GFLOP/s, bfloat16 {peak[systems.BFLOAT16]:.0f} GFLOP/s.")
+  if theoretical and peak[systems.FLOAT32] > theoretical:
+    lines.append(f"The measured float32 matmul beats the theoretical peak: the cores run at "
+                 f"{machine['mhz'] / 1e3 * peak[systems.FLOAT32] / theoretical:.2f} GHz or more "
+                 f"(boost); shares are of the measured peak.")
+  return lines
+
+
+def _ratio(rows, name, baseline, key):
+  values = [rows.get(system, {}).get(key) for system in (name, baseline)]
+  return None if None in values or not values[1] else values[0] / values[1]
+
+
+def ratio_lines(rows):
+  """ours_fp32's ratios to the real tf.estimator and to PyTorch, and ours_fast's time to accuracy
+  against the blog's recipe on the real tf.estimator, where both were measured."""
+  lines = []
+  for key, what in (("train_examples_per_sec", "training examples/s"),
+                    ("eval_examples_per_sec", "eval examples/s"), ("peak_rss_mb", "peak memory")):
+    for baseline in ("tf_estimator", "torch_fp32"):
+      ratio = _ratio(rows, "ours_fp32", baseline, key)
+      if ratio is not None:
+        lines.append(f"- ours_fp32 / {baseline}, {what}: {ratio:.2f}x")
+  fast = (rows.get("ours_fast", {}).get("time_to_accuracy") or {}).get("seconds")
+  blog = (rows.get("tf_estimator", {}).get("time_to_accuracy") or {}).get("seconds")
+  if fast and blog:
+    lines.append(f"- time to accuracy, ours_fast / tf_estimator (the blog's recipe): "
+                 f"{fast / blog:.2f}x")
+  return lines
+
+
 def markdown_report(results):
-  """The results as Markdown: the machine, FLOPs, matmul peaks and one row per system."""
-  machine, flops = results["machine"], results["machine"]["flops_per_example"]
-  peak = machine["matmul_gflops"]
+  """The results as Markdown: the machine, how it measured, one row per system, the ratios."""
   settings = results["settings"]
-  bf16_peak_note = "" if machine["bf16_native"] else " (emulated: no avx512_bf16/amx)"
-  lines = [
-      "# Benchmark: the blog's network, training and evaluation speed", "",
-      f"Machine: {machine['cpu']}, {machine['cores']} cores; native bf16: "
-      f"{'yes' if machine['bf16_native'] else 'no'}. {results['started']}.", "",
-      f"FLOPs per training example (tf.compat.v1.profiler, TRAIN graph at batch 1): forward "
-      f"{flops['forward'] / 1e6:.1f} M + backward {flops['backward'] / 1e6:.1f} M = "
-      f"{flops['training'] / 1e6:.1f} M.", "",
-      f"Matmul peak ({settings['matmul_size']}x{settings['matmul_size']}, TF eager): float32 "
-      f"{peak[systems.FLOAT32]:.0f} GFLOP/s, bfloat16 {peak[systems.BFLOAT16]:.0f} GFLOP/s"
-      f"{bf16_peak_note}.", "",
+  lines = ["# Benchmark: the blog's network, training and evaluation speed", "",
+           f"{results['started']}.", ""]
+  lines += [line + "\n" for line in machine_lines(results["machine"])]
+  lines += [
       f"Training: batch {settings['batch_size']} (ours_fast: its recipe's), {settings['steps']} "
       f"timed steps after {settings['warmup_steps']}, median of {settings['rounds']} rounds "
       f"run A B A B in fresh processes. Time to {settings['target']:.0%}: wall clock from "
       f"process launch, test set evaluated every {settings['eval_every']} steps "
       f"(median of {settings['tta_rounds']} runs).", "",
-      f"| system | what | ran on | dtype | train examples/s | share of matmul peak | "
+      f"| system | what | ran on | dtype | train examples/s | share of peak | "
       f"eval examples/s | peak RSS MB | time to {settings['target']:.0%} |",
       "|---|---|---|---|---:|---:|---:|---:|---|",
   ]
@@ -46,11 +81,15 @@ def markdown_report(results):
     share = row.get("share_of_peak")
     tta = row.get("time_to_accuracy")
     lines.append(
-        f"| {name} | {row['label']} | TF {row['tensorflow']}, {row['runtime']}, batch "
+        f"| {name} | {row['label']} | {row['runtime']}"
+        f"{'' if row['tensorflow'] == '-' else ', TF ' + row['tensorflow']}, batch "
         f"{row['batch_size']} | {row['dtype']} | {_number(row['train_examples_per_sec'])} | "
         f"{'-' if share is None else f'{share:.1%}'} | "
         f"{_number(row['eval_examples_per_sec'])} | {_number(row['peak_rss_mb'])} | "
         f"{tta['text'] if tta else '-'} |")
+  ratios = ratio_lines(results["systems"])
+  if ratios:
+    lines += ["", "Ratios (medians of this run):"] + ratios
   return "\n".join(lines) + "\n"
 
 

@@ -91,8 +91,21 @@ def summarize_time_to_accuracy(runs, target, max_steps):
   return summary
 
 
+def peak_gflops(machine, dtype):
+  """The peak of a dtype that shares are taken of: the larger of the best measured matmul and
+  the vector units' theoretical peak (native bf16 dot products do twice float32's work).
+
+  A measured matmul above the theoretical peak means the cores run above the clock
+  the CPU reports (boost); taking the larger keeps every share at most 100%.
+  """
+  theoretical = machine.get("theoretical_gflops") or 0.0
+  if dtype == systems.BFLOAT16:
+    theoretical *= 2 if machine["bf16_native"] else 1
+  return max(machine["matmul_gflops"][dtype], theoretical)
+
+
 def share_of_peak(examples_per_sec, training_flops, peak_gflops):
-  """The fraction of the matmul peak a system's training FLOP/s reach."""
+  """The fraction of the peak a system's training FLOP/s reach."""
   if not examples_per_sec or not peak_gflops:
     return None
   return examples_per_sec * training_flops / (peak_gflops * 1e9)

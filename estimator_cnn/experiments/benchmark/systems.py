@@ -23,7 +23,7 @@ SETTINGS = ("rounds", "steps", "warmup_steps", "batch_size", "tta_rounds", "targ
 class System(typing.NamedTuple):
   """What one measured column runs."""
   stack: str
-  runner: str  # "estimator" or "keras".
+  runner: str  # "estimator", "keras" or "torch": the worker module that measures it.
   dtype: typing.Optional[str]  # None: the recipe's.
   recipe: typing.Optional[str]
   label: str
@@ -44,8 +44,12 @@ SYSTEMS = {
                          "Keras 3 model.fit, TF 2.21, mixed_bfloat16"),
     "ours_fast": System(stacks.CURRENT, "estimator", None, "fast",
                         "tf.estimator on TF 2.21, --recipe=fast"),
+    "torch_fp32": System(stacks.TORCH, "torch", FLOAT32, None,
+                         "PyTorch eager, the same network and Adam, float32"),
 }
 DEFAULT_SYSTEMS = [name for name in SYSTEMS if name != "tf_estimator_bf16"]
+# Measured only where its environment exists (make bench-peers); never a dependency.
+OPTIONAL_STACKS = (stacks.TORCH,)
 
 
 def check_systems(names, flag="systems"):

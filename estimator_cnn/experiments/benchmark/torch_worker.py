@@ -1,0 +1,120 @@
+"""The PyTorch peer's measurements: the blog's network as a user would write it in PyTorch.
+
+Runs in the PyTorch environment (`make bench-peers`), which has no TensorFlow:
+nothing imported here may import it. Eager mode, default backends, Adam 0.001,
+torch.set_num_threads(cores).
+"""
+
+import os
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from estimator_cnn.data import idx_csv
+from estimator_cnn.experiments.benchmark import measures
+from estimator_cnn.experiments.benchmark import systems
+from estimator_cnn.model import presets
+
+BLOG_PARAMS = presets.PRESETS[presets.DEFAULT_PRESET].params
+EVAL_BATCH_SIZE = 500  # As the Estimator's (estimator_cnn.training.build).
+
+
+def blog_network():
+  """The blog's network: 3 conv blocks (5x5 same, ReLU, 2x2 pool), dense 1024, logits."""
+  layers, channels = [], 1
+  dropouts = (0.0, BLOG_PARAMS["dropout_pool2"], BLOG_PARAMS["dropout_pool3"])
+  for filters, rate in zip((32, 64, 128), dropouts):
+    layers += [nn.Conv2d(channels, filters, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2)]
+    if rate:
+      layers.append(nn.Dropout(rate))
+    channels = filters
+  # 28 -> 14 -> 7 -> 3 with TF's "valid" 2x2 pooling, as nn.MaxPool2d floors too.
+  layers += [nn.Flatten(), nn.Linear(channels * 3 * 3, 1024), nn.ReLU(),
+             nn.Dropout(BLOG_PARAMS["dropout_dense"]), nn.Linear(1024, 10)]
+  return nn.Sequential(*layers)
+
+
+def _setup(spec):
+  """(model, optimizer, dataset, what ran) of the PyTorch system."""
+  torch.set_num_threads(os.cpu_count())
+  torch.manual_seed(1)
+  model = blog_network()
+  optimizer = torch.optim.Adam(model.parameters(), lr=BLOG_PARAMS["learning_rate"])
+  dataset = idx_csv.load_fashion_mnist(spec["data_dir"])
+  info = {"tensorflow": "-", "runtime": f"PyTorch {torch.__version__}",
+          "batch_size": spec["batch_size"], "dtype": systems.FLOAT32}
+  return model, optimizer, dataset, info
+
+
+def _batches(images, labels, batch_size):
+  """Shuffled (images, labels) tensor batches forever, an epoch at a time."""
+  images = torch.from_numpy(images).unsqueeze(1)
+  labels = torch.from_numpy(labels.astype(np.int64))
+  generator = torch.Generator().manual_seed(1)
+  while True:
+    order = torch.randperm(len(labels), generator=generator)
+    for start in range(0, len(labels) - batch_size + 1, batch_size):
+      indices = order[start:start + batch_size]
+      yield images[indices], labels[indices]
+
+
+def _train(model, optimizer, batches, steps, times=None):
+  """Trains `steps` Adam steps, appending perf_counter after each to `times`."""
+  model.train()
+  loss_fn = nn.CrossEntropyLoss()
+  for _ in range(steps):
+    images, labels = next(batches)
+    optimizer.zero_grad()
+    loss = loss_fn(model(images), labels)
+    loss.backward()
+    optimizer.step()
+    loss.item()  # As the Estimator fetches the loss every step.
+    if times is not None:
+      times.append(time.perf_counter())
+
+
+def _evaluate(model, images, labels, times=None):
+  """Test accuracy, batches of EVAL_BATCH_SIZE; appends perf_counter after each batch."""
+  model.eval()
+  correct = 0
+  with torch.no_grad():
+    for start in range(0, len(labels), EVAL_BATCH_SIZE):
+      batch = torch.from_numpy(images[start:start + EVAL_BATCH_SIZE]).unsqueeze(1)
+      predicted = model(batch).argmax(dim=1).numpy()
+      correct += int((predicted == labels[start:start + EVAL_BATCH_SIZE]).sum())
+      if times is not None:
+        times.append(time.perf_counter())
+  return correct / len(labels)
+
+
+def throughput(spec):
+  """Training and evaluation examples/s of the PyTorch system."""
+  model, optimizer, dataset, info = _setup(spec)
+  batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"])
+  train_times, eval_times = [], []
+  _train(model, optimizer, batches, spec["warmup_steps"] + spec["steps"], train_times)
+  _evaluate(model, dataset.test_images, dataset.test_labels, eval_times)
+  return measures.throughput_result(info, train_times, eval_times, spec["warmup_steps"],
+                                    EVAL_BATCH_SIZE)
+
+
+def time_to_accuracy(spec):
+  """Trains, evaluating every spec["eval_every"] steps, until the target accuracy or max_steps."""
+  model, optimizer, dataset, info = _setup(spec)
+  batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"])
+  curve, reached, train_secs, eval_secs, step = [], None, 0.0, 0.0, 0
+  while step < spec["max_steps"] and not reached:
+    start = time.time()
+    chunk = min(spec["eval_every"], spec["max_steps"] - step)
+    _train(model, optimizer, batches, chunk)
+    step += chunk
+    middle = time.time()
+    accuracy = _evaluate(model, dataset.test_images, dataset.test_labels)
+    end = time.time()
+    train_secs, eval_secs = train_secs + middle - start, eval_secs + end - middle
+    curve.append([step, accuracy])
+    if accuracy >= spec["target"]:
+      reached = {"step": step, "time": end}
+  return measures.time_to_accuracy_result(info, reached, curve, train_secs, eval_secs)

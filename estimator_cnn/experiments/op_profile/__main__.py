@@ -1,0 +1,26 @@
+"""python -m estimator_cnn.experiments.op_profile: where a training step's time goes (--help).
+
+  python -m estimator_cnn.experiments.op_profile
+  python -m estimator_cnn.experiments.op_profile --batch_size=200 --traced_steps=50
+"""
+
+from absl import app
+from absl import flags
+
+from estimator_cnn.base import command
+from flags import studies as flags_studies
+
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  return command.run("estimator_cnn.experiments.op_profile.report:run", FLAGS.batch_size,
+                     FLAGS.warmup_steps, FLAGS.traced_steps, FLAGS.data_dir, FLAGS.output_dir)
+
+
+if __name__ == "__main__":
+  flags_studies.define_op_profile_flags()
+  flags.adopt_module_key_flags(flags_studies)
+  app.run(main)
