@@ -3,11 +3,17 @@
 import os
 import sys
 
-from absl import app
-from absl import flags
+from estimator_cnn.base import errors
 
-from estimator_cnn.base import command
-from flags import core as flags_core
+try:
+  from absl import app
+  from absl import flags
+
+  from estimator_cnn.base import command
+  from flags import core as flags_core
+except KeyboardInterrupt:  # Ctrl-C while the flags load: one line, as in every mode.
+  print(errors.stopped_early(), file=sys.stderr)
+  sys.exit(errors.stopped_early().exit_code)
 
 FLAGS = flags.FLAGS
 SCRIPT = "run.py"
@@ -21,7 +27,14 @@ def command_name(argv0):
 
 
 def run(flag_values, command_line=f"python {SCRIPT}"):
-  """Runs the parsed flags' --mode; hints name command_line; returns the exit code."""
+  """Runs the parsed flags' --mode; hints name command_line; returns the exit code.
+
+  A flag given to a mode it is not for is one line on stderr and exit code 2.
+  """
+  mistake = flags_core.mode_mistake(flag_values)
+  if mistake:
+    print(f"error: {mistake}", file=sys.stderr)
+    return USAGE_EXIT_CODE
   return command.run("estimator_cnn.app.main:run", flags_core.settings(flag_values, command_line),
                      verbose=flag_values.verbose)
 

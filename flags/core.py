@@ -3,7 +3,9 @@
 Each define_* function takes the FlagValues to define into (absl's global FLAGS
 by default; tests pass their own). Flags are never mutated: `settings` hands
 their values to the library as an app.settings.Settings, where values that
-depend on other flags (the step budget, say) are resolved.
+depend on other flags (the step budget, say) are resolved. FLAG_MODES says which
+modes each of run.py's flags belongs to: --help shows it, and `mode_mistake`
+refuses a flag given to another mode.
 """
 
 from absl import flags
@@ -19,13 +21,55 @@ OPTIMIZERS = ("adam", "gradient_descent")
 DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
 DTYPES = ("float32", "bfloat16")
 
+TRAINING_MODES = ("train", "train_and_eval")
+CHECKPOINT_MODES = ("eval", "predict", "export")  # They read a trained model_dir's checkpoint.
+# The network's flags: eval, predict and export need them to match a checkpoint without
+# params.json (one a plain tf.estimator script wrote); the optimizer decides its slot variables.
+NETWORK_MODES = TRAINING_MODES + CHECKPOINT_MODES
+# The modes each of run.py's flags belongs to, in --help's order. Given explicitly to
+# another mode, a flag is refused (mode_mistake); define_all tags its help with them.
+FLAG_MODES = {
+    "mode": MODES,
+    "verbose": MODES,
+    "model_dir": NETWORK_MODES,
+    "data_dir": ("train", "train_and_eval", "eval", "predict", "inspect"),
+    "seed": TRAINING_MODES,
+    "predict_indices": ("predict",),
+    "preset": NETWORK_MODES,
+    "conv_blocks": NETWORK_MODES,
+    **{name: NETWORK_MODES for name in DROPOUT_FLAGS},
+    "optimizer": NETWORK_MODES,
+    "dtype": NETWORK_MODES,
+    "learning_rate": TRAINING_MODES,
+    "steps": TRAINING_MODES,
+    "max_steps": TRAINING_MODES,
+    "epochs": TRAINING_MODES,
+    "batch_size": TRAINING_MODES,
+    "recipe": TRAINING_MODES,
+    "log_every": TRAINING_MODES,
+    "train_subset": TRAINING_MODES,
+    "save_checkpoints_steps": TRAINING_MODES,
+    "eval_every": ("train_and_eval",),
+    "sync_replicas": ("train_and_eval",),
+    "report_dir": ("eval", "inspect"),
+    "images": ("predict",),
+    "invert": ("predict",),
+    "output": ("predict",),
+    "max_image_pixels": ("predict",),
+    "export_dir": ("export",),
+    "checkpoint": CHECKPOINT_MODES,
+}
+# --mode=predict reads these with --images only, and these without it only (the test images).
+IMAGES_FLAGS = ("invert", "output", "max_image_pixels")
+TEST_IMAGES_FLAGS = ("predict_indices", "data_dir")
+
 
 def define_data_flag(flag_values=flags.FLAGS):
   """--data_dir: where Fashion-MNIST is; run.py's and every study's."""
   flags.DEFINE_string("data_dir", None,
-                      "[train, train_and_eval, eval, predict, inspect] Folder with the four "
-                      "Fashion-MNIST IDX .gz files or Kaggle's two CSVs. Searched otherwise: "
-                      "~/.keras/datasets/fashion-mnist, then /usr/share/datasets/fashion-mnist.",
+                      "Folder with the four Fashion-MNIST IDX .gz files or Kaggle's two CSVs. "
+                      "Searched otherwise: ~/.keras/datasets/fashion-mnist, then "
+                      "/usr/share/datasets/fashion-mnist.",
                       flag_values=flag_values)
 
 
@@ -33,20 +77,17 @@ def define_run_flags(flag_values=flags.FLAGS):
   """--mode, --model_dir, --data_dir, --seed, the test images to predict, and --verbose."""
   flags.DEFINE_enum("mode", "train", MODES,
                     "What to do with the model_dir. Flags marked [mode, ...] are for those modes "
-                    "only; the others are for every mode.",
+                    "only, and refused in the others; the unmarked ones are for every mode.",
                     flag_values=flag_values)
   flags.DEFINE_string("model_dir", None,
-                      "[train, train_and_eval, eval, predict, export] Checkpoint folder. Training "
-                      "without it makes a fresh one under runs/.",
+                      "Checkpoint folder. Training without it makes a fresh one under runs/.",
                       flag_values=flag_values)
   define_data_flag(flag_values)
   flags.DEFINE_integer("seed", 1,
-                       "[train, train_and_eval] Graph-level random seed (weights, dropout, "
-                       "shuffling).",
+                       "Graph-level random seed (weights, dropout, shuffling).",
                        lower_bound=0, flag_values=flag_values)
   flags.DEFINE_list("predict_indices", ["0", "1", "2", "3", "4"],
-                    "[predict] Test-set images to classify in --mode=predict without --images "
-                    "(0..9999).",
+                    "Test-set images to classify in --mode=predict without --images (0..9999).",
                     flag_values=flag_values)
   flags.register_validator(
       "predict_indices",
@@ -61,18 +102,16 @@ def define_run_flags(flag_values=flags.FLAGS):
 def define_model_flags(flag_values=flags.FLAGS):
   """The network: conv blocks and dropouts; unset flags keep the model_dir's or the default."""
   flags.DEFINE_integer("conv_blocks", None,
-                       "[train, train_and_eval] Conv blocks: 2 (32, 64 filters) or 3 (32, 64, "
-                       "128). Default 3.",
+                       "Conv blocks: 2 (32, 64 filters) or 3 (32, 64, 128). Default 3.",
                        lower_bound=2, upper_bound=3, flag_values=flag_values)
   flags.DEFINE_float("dropout_pool2", None,
-                     "[train, train_and_eval] Dropout rate after pool 2, in [0, 1). Default 0.25.",
+                     "Dropout rate after pool 2, in [0, 1). Default 0.25.",
                      flag_values=flag_values)
   flags.DEFINE_float("dropout_pool3", None,
-                     "[train, train_and_eval] Dropout rate after pool 3, in [0, 1). Default 0.25.",
+                     "Dropout rate after pool 3, in [0, 1). Default 0.25.",
                      flag_values=flag_values)
   flags.DEFINE_float("dropout_dense", None,
-                     "[train, train_and_eval] Dropout rate after the dense layer, in [0, 1). "
-                     "Default 0.4.",
+                     "Dropout rate after the dense layer, in [0, 1). Default 0.4.",
                      flag_values=flag_values)
   for name in DROPOUT_FLAGS:
     flags.register_validator(name, lambda value: value is None or 0.0 <= value < 1.0,
@@ -83,64 +122,61 @@ def define_model_flags(flag_values=flags.FLAGS):
 def define_training_flags(flag_values=flags.FLAGS):
   """Optimizer, learning rate, step budget, batch size and how often to report."""
   flags.DEFINE_enum("optimizer", None, OPTIMIZERS,
-                    "[train, train_and_eval] Optimizer. Default: the preset's (adam).",
+                    "Optimizer. Default: the preset's (adam).",
                     flag_values=flag_values)
   flags.DEFINE_float("learning_rate", None,
-                     "[train, train_and_eval] Learning rate. Default: the preset's (0.001).",
+                     "Learning rate. Default: the preset's (0.001).",
                      flag_values=flag_values)
   flags.register_validator("learning_rate", lambda value: value is None or value > 0,
                            message="--learning_rate must be > 0, e.g. --learning_rate=0.001",
                            flag_values=flag_values)
   flags.DEFINE_integer("steps", None,
-                       "[train, train_and_eval] Training steps to add to the model_dir's global "
-                       "step. Default: the preset's budget (1500 for blog_cnn).",
+                       "Training steps to add to the model_dir's global step. Default: the "
+                       "preset's budget (1500 for blog_cnn).",
                        lower_bound=1, upper_bound=MAX_GLOBAL_STEP, flag_values=flag_values)
   flags.DEFINE_integer("max_steps", None,
-                       "[train, train_and_eval] Train up to this absolute global step (nothing to "
-                       "do once reached).",
+                       "Train up to this absolute global step (nothing to do once reached).",
                        lower_bound=1, upper_bound=MAX_GLOBAL_STEP, flag_values=flag_values)
   flags.register_multi_flags_validator(
       ["steps", "max_steps"], lambda values: values["steps"] is None or values["max_steps"] is None,
       message="--steps (added to the global step) and --max_steps (absolute) exclude each other: "
       "pass one", flag_values=flag_values)
   flags.DEFINE_integer("batch_size", 100,
-                       "[train, train_and_eval] Training batch size; the preset's unless given "
-                       "(100 for blog_cnn).",
+                       "Training batch size; the preset's unless given (100 for blog_cnn).",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("eval_every", 500,
-                       "[train_and_eval] Steps between evaluations, on the preset's validation "
-                       "split if it has one, else on the test set. Default: the preset's "
-                       "interval unless given, else 500.",
+                       "Steps between evaluations, on the preset's validation split if it has "
+                       "one, else on the test set. Default: the preset's interval unless given, "
+                       "else 500.",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("log_every", 100,
-                       "[train, train_and_eval] Steps between progress lines, on the steps "
-                       "TensorBoard shows the loss at.", lower_bound=1, flag_values=flag_values)
+                       "Steps between progress lines, on the steps TensorBoard shows the loss at.",
+                       lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("train_subset", None,
-                       "[train, train_and_eval] Train on the first N images of the training set "
-                       "only (before the preset's validation split). Default: all of them.",
+                       "Train on the first N images of the training set only (before the preset's "
+                       "validation split). Default: all of them.",
                        lower_bound=1,
                        flag_values=flag_values)
   flags.DEFINE_integer("save_checkpoints_steps", None,
-                       "[train, train_and_eval] Steps between checkpoints while training. Default: "
-                       "tf.estimator's, one every 10 minutes (and one at the end).", lower_bound=1,
+                       "Steps between checkpoints while training. Default: tf.estimator's, one "
+                       "every 10 minutes (and one at the end).", lower_bound=1,
                        flag_values=flag_values)
   flags.DEFINE_bool("sync_replicas", False,
-                    "[train_and_eval] In a TF_CONFIG cluster, average every trainer's gradients "
-                    "before each update (SyncReplicasOptimizer) instead of updating "
-                    "asynchronously.",
+                    "In a TF_CONFIG cluster, average every trainer's gradients before each update "
+                    "(SyncReplicasOptimizer) instead of updating asynchronously.",
                     flag_values=flag_values)
 
 def define_preset_flags(flag_values=flags.FLAGS):
   """--preset, a published network and recipe, and --epochs; after define_training_flags."""
   flags.DEFINE_enum("preset", None, list(presets.PRESETS),
-                    "[train, train_and_eval] Published network with its training recipe, which "
-                    "sets the defaults of --optimizer, --learning_rate, --batch_size, the budget, "
-                    "the validation split and --eval_every; flags given explicitly win. "
-                    "--conv_blocks and the dropout flags apply to blog_cnn and tf_tutorial only. "
-                    "Default: the model_dir's, else blog_cnn.", flag_values=flag_values)
+                    "Published network with its training recipe, which sets the defaults of "
+                    "--optimizer, --learning_rate, --batch_size, the budget, the validation split "
+                    "and --eval_every; flags given explicitly win. --conv_blocks and the dropout "
+                    "flags apply to blog_cnn and tf_tutorial only. Default: the model_dir's, else "
+                    "blog_cnn.", flag_values=flag_values)
   flags.DEFINE_float("epochs", None,
-                     "[train, train_and_eval] Training budget in passes over the preset's training "
-                     "split, converted to steps with the batch size and added to the global step.",
+                     "Training budget in passes over the preset's training split, converted to "
+                     "steps with the batch size and added to the global step.",
                      flag_values=flag_values)
   flags.register_validator("epochs", lambda value: value is None or value > 0,
                            message="--epochs must be > 0, e.g. --epochs=5",
@@ -155,56 +191,83 @@ def define_preset_flags(flag_values=flags.FLAGS):
 def define_performance_flags(flag_values=flags.FLAGS):
   """--dtype and --recipe: how fast training runs."""
   flags.DEFINE_enum("dtype", None, DTYPES,
-                    "[train, train_and_eval] Compute dtype. bfloat16: bf16 compute with float32 "
-                    "variables, loss and softmax (checkpoints stay float32); on a CPU without "
-                    "AVX512_BF16 or AMX it says so and trains in float32. Default: --recipe's, "
-                    "else the model_dir's, else float32.", flag_values=flag_values)
+                    "Compute dtype. bfloat16: bf16 compute with float32 variables, loss and "
+                    "softmax (checkpoints stay float32); on a CPU without AVX512_BF16 or AMX it "
+                    "says so and trains in float32. Default: --recipe's, else the model_dir's, "
+                    "else float32.", flag_values=flag_values)
   flags.DEFINE_enum("recipe", None, list(presets.TUNED_RECIPES),
-                    "[train, train_and_eval] Training recipe for blog_cnn: sets the defaults of "
-                    "--batch_size, --steps, --learning_rate (warmed up, then cosine-decayed to 0 "
-                    "at the budget's last step) and --dtype; flags given explicitly win. fast: 90% "
-                    "test accuracy quickly.", flag_values=flag_values)
+                    "Training recipe for blog_cnn: sets the defaults of --batch_size, --steps, "
+                    "--learning_rate (warmed up, then cosine-decayed to 0 at the budget's last "
+                    "step) and --dtype; flags given explicitly win. fast: 90% test accuracy "
+                    "quickly.", flag_values=flag_values)
 
 
 def define_report_flags(flag_values=flags.FLAGS):
   """Where reports go, the user's own images for --mode=predict, and --mode=export's folder."""
   flags.DEFINE_string("report_dir", None,
-                      "[eval, inspect] Folder for the PNG and JSON reports. Default "
-                      "MODEL_DIR/eval_report in --mode=eval, reports/data in --mode=inspect.",
+                      "Folder for the PNG and JSON reports. Default MODEL_DIR/eval_report in "
+                      "--mode=eval, reports/data in --mode=inspect.",
                       flag_values=flag_values)
   flags.DEFINE_list("images", None,
-                    "[predict] PNG, JPEG or .npy files to classify in --mode=predict, "
-                    "comma-separated.",
+                    "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated.",
                     flag_values=flag_values)
   flags.DEFINE_enum("invert", "auto", INVERT_CHOICES,
-                    "[predict] Invert --images to a light garment on black, as in Fashion-MNIST: "
-                    "auto inverts images whose border is light.", flag_values=flag_values)
+                    "Invert --images to a light garment on black, as in Fashion-MNIST: auto "
+                    "inverts images whose border is light.", flag_values=flag_values)
   flags.DEFINE_string("output", None,
-                      "[predict] File for the predictions of --images: .json, or .csv (one row per "
-                      "image).",
+                      "File for the predictions of --images: .json, or .csv (one row per image).",
                       flag_values=flag_values)
   flags.DEFINE_string("export_dir", None,
-                      "[export] Base folder of --mode=export: each export writes the SavedModel to "
-                      "a new version folder in it (1, 2, ...), as TensorFlow Serving loads them.",
+                      "Base folder of --mode=export: each export writes the SavedModel to a new "
+                      "version folder in it (1, 2, ...), as TensorFlow Serving loads them.",
                       flag_values=flag_values)
   flags.DEFINE_integer("checkpoint", None,
-                       "[eval, predict, export] Global step of the checkpoint to use "
-                       "(MODEL_DIR/model.ckpt-STEP). Default: the latest.", lower_bound=0,
-                       flag_values=flag_values)
+                       "Global step of the checkpoint to use (MODEL_DIR/model.ckpt-STEP). "
+                       "Default: the latest.", lower_bound=0, flag_values=flag_values)
   flags.DEFINE_integer("max_image_pixels", user_images.MAX_IMAGE_PIXELS,
-                       "[predict] Most pixels an --images file may hold, counted from its header "
-                       "before it is decoded (a .npy batch: all its images').", lower_bound=1,
+                       "Most pixels an --images file may hold, counted from its header before it "
+                       "is decoded (a .npy batch: all its images').", lower_bound=1,
                        flag_values=flag_values)
 
 
 def define_all(flag_values=flags.FLAGS):
-  """Every flag run.py takes."""
+  """Every flag run.py takes, each help starting with its modes unless it is for every mode."""
   define_run_flags(flag_values)
   define_model_flags(flag_values)
   define_training_flags(flag_values)
   define_preset_flags(flag_values)
   define_performance_flags(flag_values)
   define_report_flags(flag_values)
+  for name, modes in FLAG_MODES.items():
+    if set(modes) != set(MODES):
+      flag_values[name].help = f"[{', '.join(modes)}] {flag_values[name].help}"
+
+
+def mode_mistake(flag_values=flags.FLAGS):
+  """The one-line error for the first flag given explicitly that --mode does not read, or None."""
+  mode = flag_values.mode
+  given = [name for name in FLAG_MODES if flag_values[name].present]
+  for name in given:
+    if mode not in FLAG_MODES[name]:
+      return _wrong_mode(name, mode, mode_given=flag_values["mode"].present)
+  if mode == "predict":
+    for name in given:
+      if name in IMAGES_FLAGS and not flag_values.images:
+        return f"--{name} needs --images: add --images=FILE,..., or leave --{name} out"
+      if name in TEST_IMAGES_FLAGS and flag_values.images:
+        return (f"--{name} is for predicting test images, not --images files: leave --{name} "
+                "or --images out")
+  return None
+
+
+def _wrong_mode(name, mode, mode_given):
+  """--name given to --mode=mode, which it does not belong to: what to do instead."""
+  modes = FLAG_MODES[name]
+  if len(modes) == 1:
+    belongs, fix = f"--mode={modes[0]}", f"{'use' if mode_given else 'add'} --mode={modes[0]}"
+  else:
+    belongs, fix = f"--mode={', '.join(modes[:-1])} or {modes[-1]}", "pick one of those modes"
+  return f"--{name} is for {belongs}, not --mode={mode}: {fix}, or leave --{name} out"
 
 
 def settings(flag_values=flags.FLAGS, command="python run.py"):

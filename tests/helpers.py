@@ -1,12 +1,16 @@
-"""Helpers the tests share: running run.py here or in a subprocess, folder snapshots, graphs."""
+"""Helpers the tests share: running run.py here or in a subprocess, folder snapshots, read-only
+folders and small disks (mounts), graphs."""
 
+import contextlib
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
 
 from absl import flags
+import pytest
 
 import run
 from estimator_cnn import estimator as tf_estimator
@@ -18,6 +22,7 @@ from flags import core as flags_core
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_PY = os.path.join(REPO, "run.py")
 TINY = ["--conv_blocks=2", "--batch_size=20", "--log_every=5"]
+MOUNT_TIMEOUT_SECS = 30
 v1 = tf.compat.v1
 
 
@@ -54,6 +59,50 @@ def snapshot(folder):
       with open(path, "rb") as f:
         result[os.path.relpath(path, folder)] = hashlib.sha256(f.read()).hexdigest()
   return result
+
+
+def _mount(*args):
+  """Runs mount(8); the CompletedProcess fails where there is no mount command."""
+  if not shutil.which("mount"):
+    return subprocess.CompletedProcess(["mount", *args], 1, "", "no mount command")
+  return subprocess.run(["mount", *args], capture_output=True, text=True,
+                        timeout=MOUNT_TIMEOUT_SECS)
+
+
+@contextlib.contextmanager
+def read_only(folder):
+  """Makes folder read-only: chmod, or a read-only bind mount where chmod does not stop root."""
+  mode = os.stat(folder).st_mode
+  os.chmod(folder, 0o555)
+  mounted = False
+  try:
+    if os.access(folder, os.W_OK):  # Root ignores permission bits.
+      result = _mount("--bind", folder, folder)
+      if result.returncode != 0:
+        pytest.skip(f"root ignores chmod and cannot bind-mount here: {result.stderr.strip()}")
+      mounted = True
+      result = _mount("-o", "remount,ro,bind", folder)
+      assert result.returncode == 0, result.stderr
+      assert not os.access(folder, os.W_OK)
+    yield
+  finally:
+    if mounted:
+      subprocess.run(["umount", "--lazy", folder], check=True, timeout=MOUNT_TIMEOUT_SECS)
+    os.chmod(folder, mode)
+
+
+@contextlib.contextmanager
+def small_disk(folder, size):
+  """A tmpfs of `size` bytes mounted at folder (root only); yields a function to resize it."""
+  os.makedirs(folder)
+  result = _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", folder)
+  if result.returncode != 0:
+    pytest.skip(f"cannot mount a small tmpfs here: {result.stderr.strip()}")
+  try:
+    yield lambda new_size: _mount("-o", f"remount,size={new_size}", folder)
+  finally:
+    v1.summary.FileWriterCache.clear()  # Closes the event files training left open there.
+    subprocess.run(["umount", "--lazy", folder], check=True, timeout=MOUNT_TIMEOUT_SECS)
 
 
 def build_graph(mode, params=None):

@@ -1,11 +1,20 @@
-"""--mode=eval, predict, inspect and export, on a trained model_dir or the data."""
+"""--mode=eval, predict, inspect and export, on a trained model_dir or the data.
 
+A read-only model_dir is enough for them. What they write appears whole or not
+at all: a full disk, a folder without permission or read-only, and Ctrl-C each
+stop them in one line and leave the earlier files as they were.
+"""
+
+import contextlib
 import os
+import tempfile
 
 import numpy as np
 
 from estimator_cnn.app.train import prepare_model_dir
-from estimator_cnn.base.errors import UserError
+from estimator_cnn.base import files
+from estimator_cnn.base.errors import Interrupted, UserError
+from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import user_images
@@ -19,22 +28,44 @@ from estimator_cnn.training.progress import EvalProgressHook
 
 def evaluate_model_dir(settings):
   """Evaluates the model_dir's checkpoint (--checkpoint, else the latest) on the test images and
-  writes a report."""
+  writes a report: into --report_dir, else MODEL_DIR/eval_report.
+
+  A read-only model_dir is only read: the evaluation's event files go to the
+  report's eval/ folder instead of MODEL_DIR/eval, and without --report_dir
+  nothing is written.
+  """
   model_dir = _require_model_dir(settings)
   params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
-  report_dir = settings.report_dir or os.path.join(model_dir, eval_report.EVAL_REPORT_DIR)
-  model_dir_lib.check_writable_folder(report_dir, "report_dir")
+  model_dir_writable = os.access(model_dir, os.W_OK)
+  report_dir = settings.report_dir or (
+      os.path.join(model_dir, eval_report.EVAL_REPORT_DIR) if model_dir_writable else None)
+  if report_dir:
+    model_dir_lib.check_writable_folder(report_dir, "report_dir")
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
-  estimator = build.make_estimator(model_dir, params, settings.seed)
-  metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels,
-                           hooks=[EvalProgressHook(len(dataset.test_labels),
-                                                   build.EVAL_BATCH_SIZE)],
-                           checkpoint_path=checkpoint)
-  _print_checkpoint(checkpoint)
-  probabilities = build.predict_probabilities(estimator, dataset.test_images, checkpoint)
-  report = eval_report.write_eval_report(report_dir, dataset.test_images, dataset.test_labels,
-                                         probabilities, metrics, model_dir)
+  # Without a report, the folder only holds the evaluation's event files until the end.
+  report_folder = (files.folder_written_atomically(report_dir) if report_dir
+                   else tempfile.TemporaryDirectory())
+  with (_stops_in_one_line(report_dir, "report_dir", "any earlier report there is kept"),
+        report_folder as staging):
+    # Estimator.evaluate writes its event files to the Estimator's model_dir/eval.
+    estimator = build.make_estimator(model_dir if model_dir_writable else staging, params,
+                                     settings.seed)
+    with (_write_failures_in_one_line(estimator.eval_dir(), "no eval report written")
+          if model_dir_writable else contextlib.nullcontext()):
+      metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels,
+                               hooks=[EvalProgressHook(len(dataset.test_labels),
+                                                       build.EVAL_BATCH_SIZE)],
+                               checkpoint_path=checkpoint)
+    _print_checkpoint(checkpoint)
+    probabilities = build.predict_probabilities(estimator, dataset.test_images, checkpoint)
+    report = eval_report.report_metrics(dataset.test_labels, probabilities, metrics)
+    if report_dir:
+      eval_report.write_eval_report(staging, dataset.test_images, dataset.test_labels,
+                                    probabilities, report, model_dir)
   print("\n".join(eval_report.per_class_table(report["per_class"])))
+  if not report_dir:
+    print(f"eval report not written: --model_dir={model_dir} is read-only (pass --report_dir "
+          "to keep it)")
   print("\n".join(eval_report.summary_lines(report, report_dir)))
   return metrics
 
@@ -73,16 +104,17 @@ def predict_files(settings):
                                                     settings.max_image_pixels)
   if settings.output:
     user_images.check_output_path(settings.output)
-  estimator = build.make_estimator(model_dir, params, settings.seed)
-  _print_checkpoint(checkpoint)
-  probabilities = build.predict_probabilities(estimator, images, checkpoint)
-  for name, was_inverted, image_probabilities in zip(names, inverted, probabilities):
-    top = ", ".join(f"{class_name} {probability:.3f}"
-                    for class_name, probability in user_images.top_classes(image_probabilities))
-    print(f"{name}{' (inverted)' if was_inverted else ''}: {top}")
-  if settings.output:
-    user_images.write_predictions(settings.output, names, inverted, probabilities, model_dir)
-    print(f"predictions: {settings.output}")
+  with _stops_in_one_line(settings.output, "output", "any earlier file there is kept"):
+    estimator = build.make_estimator(model_dir, params, settings.seed)
+    _print_checkpoint(checkpoint)
+    probabilities = build.predict_probabilities(estimator, images, checkpoint)
+    for name, was_inverted, image_probabilities in zip(names, inverted, probabilities):
+      top = ", ".join(f"{class_name} {probability:.3f}"
+                      for class_name, probability in user_images.top_classes(image_probabilities))
+      print(f"{name}{' (inverted)' if was_inverted else ''}: {top}")
+    if settings.output:
+      user_images.write_predictions(settings.output, names, inverted, probabilities, model_dir)
+      print(f"predictions: {settings.output}")
   return probabilities
 
 
@@ -93,7 +125,10 @@ def inspect_dataset(settings):
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   print(f"{len(dataset.train_labels)} training and {len(dataset.test_labels)} test images "
         f"from {dataset.source}")
-  paths = data_overview.write_data_overview(report_dir, dataset)
+  with (_stops_in_one_line(report_dir, "report_dir", "the files there are kept"),
+        files.folder_written_atomically(report_dir) as staging):
+    written = data_overview.write_data_overview(staging, dataset)
+  paths = [os.path.join(report_dir, os.path.basename(path)) for path in written]
   print("\n".join(paths))
   return paths
 
@@ -106,9 +141,11 @@ def export(settings):
     raise UserError("--mode=export needs --export_dir: the folder to write the SavedModel to")
   params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
   saved_model.check_export_dir(export_dir)
-  estimator = saved_model.with_class_names(build.make_estimator(model_dir, params, settings.seed))
-  _print_checkpoint(checkpoint)
-  version_dir = saved_model.export_saved_model(estimator, export_dir, checkpoint)
+  with _stops_in_one_line(export_dir, "export_dir", "its earlier versions are kept"):
+    estimator = saved_model.with_class_names(build.make_estimator(model_dir, params,
+                                                                  settings.seed))
+    _print_checkpoint(checkpoint)
+    version_dir = saved_model.export_saved_model(estimator, export_dir, checkpoint)
   print(f"SavedModel: {version_dir}  (signature {saved_model.SIGNATURE_NAME}: "
         f"{saved_model.INPUT_NAME} float32 [None, 28, 28] in [0, 1] -> "
         f"{', '.join(saved_model.OUTPUT_NAMES)})")
@@ -119,6 +156,39 @@ def _require_model_dir(settings):
   if settings.model_dir is None:
     raise UserError(f"--mode={settings.mode} needs --model_dir: the folder training printed")
   return settings.model_dir
+
+
+@contextlib.contextmanager
+def _stops_in_one_line(path=None, flag=None, kept=None):
+  """Turns Ctrl-C, and a failed write to --flag's path (disk full, not writable), into one line.
+
+  The line says that nothing was written to path, and what is kept there, e.g.
+  "its earlier versions are kept".
+  """
+  try:
+    with _write_failures_in_one_line(path, kept, flag) if path else contextlib.nullcontext():
+      yield
+  except KeyboardInterrupt:
+    raise Interrupted("interrupted by SIGINT: nothing written"
+                      + (f" to {path}, {kept}" if path else "")) from None
+
+
+@contextlib.contextmanager
+def _write_failures_in_one_line(path, kept, flag=None):
+  """Turns a failed write to path (disk full, not writable) into one line: kept, and the fix.
+
+  TensorFlow's event file writer raises RuntimeError, its file system OpError.
+  """
+  try:
+    yield
+  except (OSError, RuntimeError, tf.errors.OpError) as e:
+    failure = files.write_failure(e)
+    if failure is None:
+      raise
+    cause, reason, fix = failure
+    another = f", or pass another --{flag}" if flag else ""
+    raise UserError(f"cannot write to {path}: {cause}, {reason}; {kept}: {fix} and run "
+                    f"again{another}") from e
 
 
 def _print_checkpoint(checkpoint):

@@ -3,12 +3,18 @@
 Settings holds the flag values as plain attributes and knows which were given
 explicitly. The preset (--preset, else the model_dir's, else blog_cnn) sets the
 defaults: its params and its recipe (model.presets). Flags given explicitly win.
+Without any of PLAN_FLAGS, training continues the unfinished plan its model_dir's
+params.json records (its batch size, up to its last step).
 """
 
 import typing
 
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.model import presets
+
+
+# Flags that set a training plan: given any, training follows them, not params.json's plan.
+PLAN_FLAGS = ("steps", "max_steps", "epochs", "batch_size", "recipe")
 
 
 class Settings:
@@ -63,6 +69,15 @@ def model_params(settings, saved=None):
   return params
 
 
+def schedule_ending_at(params, last_step):
+  """params with their learning-rate schedule, if any (--recipe's), ending at last_step.
+
+  last_step is the absolute global step the run trains to, so a run resumed from a
+  checkpoint decays as the uninterrupted one would.
+  """
+  return {**params, "decay_steps": last_step} if "decay_steps" in params else params
+
+
 def tuned_recipe(settings, preset=presets.TUNED_RECIPE_PRESET):
   """--recipe's settings, {} without it; raises UserError for another preset than its own."""
   if not settings.recipe:
@@ -102,10 +117,16 @@ def step_budget(settings, preset=presets.DEFAULT_PRESET, train_size=None):
   return presets.epochs_to_steps(epochs, train_size, batch_size(settings, preset)), None
 
 
-def training_plan(settings, preset, train_size):
-  """The plan of flags given explicitly, else of the preset's recipe, for train_size images."""
-  size = batch_size(settings, preset)
+def training_plan(settings, preset, train_size, unfinished=None):
+  """The plan of flags given explicitly, else of the preset's recipe, for train_size images.
+
+  `unfinished`, the plan params.json records for a run that stopped short of its last
+  step, sets the batch size and the last step instead.
+  """
+  size = unfinished["batch_size"] if unfinished else batch_size(settings, preset)
   eval_every = (settings.given("eval_every")
                 or presets.PRESETS[preset].recipe.validation_interval(train_size, size)
                 or settings.eval_every)
-  return TrainingPlan(size, *step_budget(settings, preset, train_size), eval_every)
+  budget = ((None, unfinished["last_step"]) if unfinished
+            else step_budget(settings, preset, train_size))
+  return TrainingPlan(size, *budget, eval_every)

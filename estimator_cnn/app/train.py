@@ -21,10 +21,14 @@ def prepare_model_dir(model_dir, settings, must_have_checkpoint):
   """Checks model_dir before anything is written; returns (params, the checkpoint to use).
 
   The checkpoint is --checkpoint's or the latest when one must exist (eval, predict,
-  export), else the one training resumes from (None for a fresh model_dir); either is
-  read in full first, so a damaged one is found here.
+  export: they only read model_dir, which may be read-only), else the one training
+  resumes from (None for a fresh model_dir); either is read in full first, so a
+  damaged one is found here.
   """
-  model_dir_lib.check_writable_folder(model_dir, "model_dir")
+  if must_have_checkpoint:
+    model_dir_lib.check_readable_folder(model_dir, "model_dir")
+  else:
+    model_dir_lib.check_writable_folder(model_dir, "model_dir")
   checkpoint = (model_dir_lib.require_checkpoint(model_dir, settings.checkpoint)
                 if must_have_checkpoint else model_dir_lib.readable_checkpoint(model_dir))
   params = settings_lib.model_params(settings, model_dir_lib.load_params(model_dir)
@@ -34,11 +38,25 @@ def prepare_model_dir(model_dir, settings, must_have_checkpoint):
   return params, checkpoint
 
 
+def unfinished_plan(settings, model_dir, global_step):
+  """The plan params.json records if training continues it, else None.
+
+  Training continues it while global_step is short of its last step, unless a flag
+  of settings_lib.PLAN_FLAGS sets another plan.
+  """
+  if settings.explicit & set(settings_lib.PLAN_FLAGS):
+    return None
+  recorded = model_dir_lib.load_plan(model_dir)
+  return recorded if recorded and global_step < recorded["last_step"] else None
+
+
 def train(settings, evaluate_periodically=False):
   """Trains with the preset's recipe (resuming from model_dir's checkpoint), then evaluates.
 
-  With evaluate_periodically, evaluates every plan.eval_every steps on the recipe's
-  validation split (keeping the best checkpoint if the recipe does), else on the test set.
+  Records the plan (batch size, last step, --recipe) in params.json, and continues an
+  unfinished one when no flag sets another. With evaluate_periodically, evaluates every
+  plan.eval_every steps on the recipe's validation split (keeping the best checkpoint if
+  the recipe does), else on the test set.
   """
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   model_dir = settings.model_dir
@@ -50,13 +68,24 @@ def train(settings, evaluate_periodically=False):
   recipe = presets.PRESETS[params["preset"]].recipe
   data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
                               settings.train_subset)
-  plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels))
+  start = model_dir_lib.checkpoint_step(checkpoint) if checkpoint else 0
+  unfinished = unfinished_plan(settings, model_dir, start)
+  plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels),
+                                    unfinished)
+  last_step = plan.max_steps if plan.max_steps is not None else start + plan.steps
+  params = settings_lib.schedule_ending_at(params, last_step)
+  recipe_name = unfinished.get("recipe") if unfinished else settings.recipe
+  recorded_plan = {"batch_size": plan.batch_size, "last_step": last_step,
+                   **({"recipe": recipe_name} if recipe_name else {})}
   os.makedirs(model_dir, exist_ok=True)
   print(f"model_dir: {model_dir}")
+  if unfinished:
+    recipe_part = f", --recipe={recipe_name}" if recipe_name else ""
+    print(f"continuing the unfinished plan of {model_dir_lib.PARAMS_FILE}: up to global step "
+          f"{last_step}, batch {plan.batch_size}{recipe_part}; pass --steps or --max_steps for "
+          "another")
   estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
                                    settings.save_checkpoints_steps)
-  start = model_dir_lib.checkpoint_step(checkpoint) if checkpoint else 0
-  last_step = plan.max_steps if plan.max_steps is not None else start + plan.steps
   if start >= last_step:
     print(f"global step {start} already reaches --max_steps={plan.max_steps}: nothing to train")
 
@@ -71,7 +100,7 @@ def train(settings, evaluate_periodically=False):
     stopped_by = loop.train(
         estimator, build.train_input_fn(data.train_images, data.train_labels, plan.batch_size),
         params, last_step, [ProgressHook(plan.batch_size, last_step, settings.log_every)],
-        plan.eval_every if evaluate_periodically else None, evaluate)
+        plan.eval_every if evaluate_periodically else None, evaluate, recorded_plan)
   except loop.Diverged as e:
     raise UserError(
         f"training diverged: the loss became NaN or infinite at step {e.step}; the latest "

@@ -1,17 +1,81 @@
-"""Atomic file writes, JSON reads that fail in one line, and durations in words."""
+"""Atomic writes of files and folders, failed writes in words, JSON reads that fail in one line,
+and durations in words."""
 
+import contextlib
+import errno
 import json
 import os
+import shutil
+import uuid
 
 from estimator_cnn.base.errors import UserError
+
+_WRITE_FAILURES = (  # (error codes, what it means, how to fix it)
+    ((errno.ENOSPC, errno.EDQUOT), "the disk is full", "free some space"),
+    ((errno.EACCES, errno.EPERM, errno.EROFS), "the folder is not writable", "make it writable"),
+)
 
 
 def write_atomically(path, text):
   """Writes text under a temporary name, then renames: an interrupted write leaves no half file."""
   temp = path + ".tmp"
-  with open(temp, "w", newline="") as f:
-    f.write(text)
-  os.replace(temp, path)
+  try:
+    with open(temp, "w", newline="") as f:
+      f.write(text)
+    os.replace(temp, path)
+  finally:
+    with contextlib.suppress(FileNotFoundError):
+      os.remove(temp)
+
+
+@contextlib.contextmanager
+def folder_written_atomically(path):
+  """Yields a new temporary folder to write folder path's files in; moves them into path at the end.
+
+  The temporary folder is beside a new path, which then appears with one rename,
+  or inside an existing one, whose files of the same names are then replaced with
+  one rename each (its other files are kept). When the block fails or is
+  interrupted, the temporary folder is removed and path is left as it was.
+  """
+  path = os.path.abspath(path)
+  if os.path.isdir(path):
+    staging = os.path.join(path, f".tmp-{uuid.uuid4().hex}")
+  else:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    staging = os.path.join(os.path.dirname(path),
+                           f".{os.path.basename(path)}.tmp-{uuid.uuid4().hex}")
+  os.mkdir(staging)  # With the usual permissions, which the new path keeps (mkdtemp's are 0700).
+  try:
+    yield staging
+    _move_into(staging, path)
+  finally:
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into(source, destination):
+  """Renames folder source to destination, or, when it exists, each of source's files into it."""
+  if not os.path.isdir(destination):
+    os.rename(source, destination)
+    return
+  for name in os.listdir(source):
+    if os.path.isdir(os.path.join(source, name)):
+      _move_into(os.path.join(source, name), os.path.join(destination, name))
+    else:
+      os.replace(os.path.join(source, name), os.path.join(destination, name))
+
+
+def write_failure(error):
+  """(the system's words, what they mean, how to fix it) when error is a failed write, else None.
+
+  A failed write is a full disk, or a folder without permission or read-only.
+  TensorFlow's errors carry the system's error in their message only, so the
+  error's text is matched (os.strerror).
+  """
+  for codes, reason, fix in _WRITE_FAILURES:
+    cause = next((os.strerror(code) for code in codes if os.strerror(code) in str(error)), None)
+    if cause:
+      return cause, reason, fix
+  return None
 
 
 def write_json(path, content, **dump_options):

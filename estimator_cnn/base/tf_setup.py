@@ -63,7 +63,7 @@ def _import_tensorflow():
 
   TensorFlow's C++ logs (CUDA probing, oneDNN notes) are written before
   TF_CPP_MIN_LOG_LEVEL is read, so stderr is parked in a file meanwhile and
-  replayed only if the import fails.
+  replayed only if the import fails (not when Ctrl-C stops it).
   """
   os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
   sys.stderr.flush()
@@ -73,7 +73,7 @@ def _import_tensorflow():
     try:
       import tensorflow  # pylint: disable=g-import-not-at-top
       tensorflow.compat.v1.layers.Layer  # pylint: disable=pointless-statement
-    except BaseException:
+    except Exception:
       os.dup2(saved_stderr, 2)
       parked.seek(0)
       sys.stderr.write(parked.read().decode(errors="replace"))

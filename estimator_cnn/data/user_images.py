@@ -9,7 +9,6 @@ import csv
 import io
 import os
 
-from matplotlib import image as mpl_image
 import numpy as np
 from PIL import Image  # matplotlib's own image library: reads a picture's size from its header.
 
@@ -95,6 +94,8 @@ def _picture_pixels(path):
 
 def _read_picture(path):
   """A PNG or JPEG file as float32 in [0, 1]."""
+  # Imported here: matplotlib takes a quarter of a second, which every run.py start would pay.
+  from matplotlib import image as mpl_image  # pylint: disable=g-import-not-at-top
   try:
     picture = mpl_image.imread(path)
   except _DECODER_ERRORS as e:

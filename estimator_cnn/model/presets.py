@@ -24,7 +24,7 @@ DEFAULT_PARAMS = {
 _ADAM = {"optimizer": "adam", "learning_rate": 0.001}
 SPLIT_SEED = 0  # The balanced split is the same for every run and every --seed.
 # --recipe: tuned recipes for the blog's network, over its preset's; explicit flags win.
-# Their learning-rate schedule ends at the budget's last step (--max_steps, --steps, else theirs).
+# Their learning-rate schedule ends at the run's last global step (app.settings.schedule_ending_at).
 TUNED_RECIPE_PRESET = DEFAULT_PRESET
 TUNED_RECIPES = {
     "fast": {"batch_size": 200, "steps": 700, "learning_rate": 0.003,

@@ -1,13 +1,14 @@
 """The evaluation report of --mode=eval: metrics.json, PNG figures and a short text summary."""
 
+import collections
 import glob
-import json
 import os
 
 from matplotlib.figure import Figure  # Renders with Agg; pyplot and its GUI backends stay out.
 import numpy as np
 
 from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.base import files
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, NUM_CLASSES
 
 EVAL_REPORT_DIR = "eval_report"
@@ -58,29 +59,33 @@ def classification_metrics(labels, probabilities):
           "most_confused": most_confused}
 
 
-def read_training_curves(model_dir):
-  """Scalar curves from the event files of model_dir and model_dir/eval*.
+def read_training_curves(*model_dirs):
+  """Scalar curves from the event files of each model_dir and its eval* folders.
+
+  An evaluation of a read-only model_dir writes its events to REPORT_DIR/eval:
+  pass the model_dir and the report's folder.
 
   Returns:
     {"train loss", "eval loss", "eval accuracy", ...: (steps, values)}; a step
     logged more than once keeps its latest value.
   """
-  folders = [model_dir] + sorted(path for path in glob.glob(os.path.join(model_dir, "eval*"))
-                                 if os.path.isdir(path))
+  points = collections.defaultdict(list)
+  for model_dir in model_dirs:
+    folders = [model_dir] + sorted(path for path in glob.glob(os.path.join(model_dir, "eval*"))
+                                   if os.path.isdir(path))
+    for folder in folders:
+      source = "train" if folder == model_dir else os.path.basename(folder)
+      for path in sorted(glob.glob(os.path.join(folder, "events.out.tfevents.*"))):
+        for event in _read_events(path):
+          for value in event.summary.value:
+            if value.tag in CURVE_TAGS and value.HasField("simple_value"):
+              points[source, value.tag].append((event.wall_time, event.step, value.simple_value))
   curves = {}
-  for folder in folders:
-    source = "train" if folder == model_dir else os.path.basename(folder)
-    points = {tag: [] for tag in CURVE_TAGS}
-    for path in sorted(glob.glob(os.path.join(folder, "events.out.tfevents.*"))):
-      for event in _read_events(path):
-        for value in event.summary.value:
-          if value.tag in points and value.HasField("simple_value"):
-            points[value.tag].append((event.wall_time, event.step, value.simple_value))
-    for tag, tag_points in points.items():
-      if tag_points:
-        latest = {step: value for _, step, value in sorted(tag_points)}
-        steps = sorted(latest)
-        curves[f"{source} {tag}"] = (steps, [latest[step] for step in steps])
+  for source, tag in sorted(points, key=lambda key: (key[0] != "train", key[0],
+                                                     CURVE_TAGS.index(key[1]))):
+    latest = {step: value for _, step, value in sorted(points[source, tag])}
+    steps = sorted(latest)
+    curves[f"{source} {tag}"] = (steps, [latest[step] for step in steps])
   return curves
 
 
@@ -92,25 +97,28 @@ def _read_events(path):
     return
 
 
-def write_eval_report(report_dir, images, labels, probabilities, eval_metrics, model_dir):
-  """Writes metrics.json and the PNGs into report_dir; returns the metrics written.
+def report_metrics(labels, probabilities, eval_metrics):
+  """The report's metrics: eval_metrics (Estimator.evaluate's accuracy, loss and global_step),
+  the number of images and classification_metrics."""
+  return {"accuracy": float(eval_metrics["accuracy"]), "loss": float(eval_metrics["loss"]),
+          "global_step": int(eval_metrics["global_step"]), "num_test_images": len(labels),
+          **classification_metrics(labels, probabilities)}
+
+
+def write_eval_report(report_dir, images, labels, probabilities, metrics, model_dir):
+  """Writes metrics.json and the PNGs into report_dir.
 
   Args:
     report_dir: folder to write to, created if needed.
     images: the test images, float (N, 28, 28).
     labels: their true classes, int (N,).
     probabilities: the model's class probabilities, (N, 10).
-    eval_metrics: Estimator.evaluate's result (accuracy, loss, global_step).
-    model_dir: the model_dir whose event files hold the training curves.
+    metrics: report_metrics' result.
+    model_dir: the model_dir whose event files hold the training curves; those of
+      report_dir/eval are drawn too.
   """
-  metrics = {"accuracy": float(eval_metrics["accuracy"]), "loss": float(eval_metrics["loss"]),
-             "global_step": int(eval_metrics["global_step"]), "num_test_images": len(labels),
-             **classification_metrics(labels, probabilities)}
   os.makedirs(report_dir, exist_ok=True)
-  path = os.path.join(report_dir, METRICS_FILE)
-  with open(path + ".tmp", "w") as f:
-    json.dump(metrics, f, indent=2)
-  os.replace(path + ".tmp", path)
+  files.write_json(os.path.join(report_dir, METRICS_FILE), metrics)
   confusion = np.array(metrics["confusion_matrix"]["counts"])
   plot_confusion_matrix(confusion, os.path.join(report_dir, CONFUSION_MATRIX_PNG))
   plot_prediction_grid(images, labels, probabilities, np.arange(min(GRID_SIZE, len(labels))),
@@ -120,18 +128,20 @@ def write_eval_report(report_dir, images, labels, probabilities, eval_metrics, m
                        "Least confident test predictions",
                        os.path.join(report_dir, LEAST_CONFIDENT_PNG))
   plot_confidence_histogram(labels, probabilities, os.path.join(report_dir, CONFIDENCE_PNG))
-  plot_training_curves(curves_up_to(read_training_curves(model_dir), metrics["global_step"]),
+  plot_training_curves(curves_up_to(read_training_curves(model_dir, report_dir),
+                                    metrics["global_step"]),
                        os.path.join(report_dir, TRAINING_CURVES_PNG))
-  return metrics
 
 
 def summary_lines(metrics, report_dir):
-  """The report in a few lines: where it is, accuracy, weakest classes, most confused pairs."""
+  """The report in a few lines: where it is (if report_dir), accuracy, weakest classes, most
+  confused pairs."""
   right = int(np.trace(metrics["confusion_matrix"]["counts"]))
   weakest = sorted(metrics["per_class"], key=lambda c: c["f1"])[:NUM_SUMMARY_ITEMS]
   confused = metrics["most_confused"][:NUM_SUMMARY_ITEMS]
   return [
-      f"eval report: {report_dir}  ({METRICS_FILE} and {len(PNG_FILES)} PNGs)",
+      *([f"eval report: {report_dir}  ({METRICS_FILE} and {len(PNG_FILES)} PNGs)"]
+        if report_dir else []),
       f"accuracy {metrics['accuracy']:.4f}: {right} of {metrics['num_test_images']} test "
       "images right",
       "weakest classes (F1): " + ", ".join(f"{c['class']} {c['f1']:.3f}" for c in weakest),

@@ -22,8 +22,9 @@ class Diverged(Exception):
     self.kept = kept
 
 
-def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None, evaluate=None):
-  """Trains to global step last_step, saving params.json under the lock.
+def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None, evaluate=None,
+          plan=None):
+  """Trains to global step last_step, saving params.json (params, and plan) under the lock.
 
   Returns the signal that stopped training after its checkpoint, or None once at last_step.
 
@@ -34,7 +35,7 @@ def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None,
   with (safety.write_failures_reported(model_dir), safety.ModelDirLock(model_dir),
         safety.StopOnSignal() as stop):
     model_dir_lib.resume_checkpoint(model_dir)
-    model_dir_lib.save_params(model_dir, params)
+    model_dir_lib.save_params(model_dir, params, plan)
     divergence = safety.DivergenceHook()
     step = build.global_step(estimator)
     while step < last_step and stop.received is None:

@@ -1,4 +1,4 @@
-"""The model_dir: fresh run folders, the saved network params, checks before anything is written."""
+"""The model_dir: fresh run folders, the saved params and training plan, checks before writing."""
 
 import datetime
 import glob
@@ -11,6 +11,9 @@ from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 
 PARAMS_FILE = "params.json"
+# params.json's entry for the training plan, apart from the model params: batch_size,
+# last_step (the absolute global step it trains to) and recipe (--recipe's name, if any).
+PLAN_KEY = "plan"
 DAMAGED_SUFFIX = ".damaged"  # Files of a damaged checkpoint, set aside by resume_checkpoint.
 
 
@@ -26,12 +29,23 @@ def new_run_dir(root, tag):
   return candidate
 
 
-def check_writable_folder(path, flag):
-  """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written."""
+def _check_folder_path(path, flag):
   if not path:
     raise UserError(f"--{flag} is empty: pass a folder path")
   if os.path.exists(path) and not os.path.isdir(path):
     raise UserError(f"--{flag}={path} is a file, not a folder: pass a folder path")
+
+
+def check_readable_folder(path, flag):
+  """Raises UserError when --flag's path is empty, a file, or a folder that cannot be read."""
+  _check_folder_path(path, flag)
+  if os.path.isdir(path) and not os.access(path, os.R_OK | os.X_OK):
+    raise UserError(f"--{flag}={path} is not readable: pick a folder you can read")
+
+
+def check_writable_folder(path, flag):
+  """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written."""
+  _check_folder_path(path, flag)
   existing = os.path.abspath(path)
   while not os.path.exists(existing):
     existing = os.path.dirname(existing)
@@ -159,25 +173,41 @@ def sort_out(model_dir):
   return named, readable, damaged
 
 
-def load_params(model_dir):
-  """The params saved by an earlier run, or {} when there are none."""
+def _read_params_file(model_dir):
+  """params.json as a dict, {} when there is none."""
   path = os.path.join(model_dir, PARAMS_FILE)
   if not os.path.exists(path):
     return {}
   try:
     with open(path) as f:
-      params = json.load(f)
+      saved = json.load(f)
   except (OSError, ValueError) as e:
     raise UserError(f"{path} is unreadable ({e}): restore it or delete it and pass the network "
                     "flags explicitly") from e
-  if not isinstance(params, dict):
+  if not isinstance(saved, dict):
     raise UserError(f"{path} does not hold a JSON object: restore it or delete it")
-  return params
+  return saved
 
 
-def save_params(model_dir, params):
-  """Writes params.json atomically, so an interrupted write never leaves half a file."""
-  files.write_json(os.path.join(model_dir, PARAMS_FILE), params, sort_keys=True)
+def load_params(model_dir):
+  """The model params saved by an earlier run (its plan left out), or {} when there are none."""
+  return {key: value for key, value in _read_params_file(model_dir).items() if key != PLAN_KEY}
+
+
+def load_plan(model_dir):
+  """The training plan params.json records ({"batch_size", "last_step"[, "recipe"]}), or None."""
+  plan = _read_params_file(model_dir).get(PLAN_KEY)
+  if plan is not None and not (isinstance(plan, dict) and all(
+      isinstance(plan.get(key), int) and plan[key] > 0 for key in ("batch_size", "last_step"))):
+    raise UserError(f"{os.path.join(model_dir, PARAMS_FILE)} holds a damaged training plan "
+                    f"({PLAN_KEY!r}): delete that entry, or pass --steps or --max_steps")
+  return plan
+
+
+def save_params(model_dir, params, plan=None):
+  """Writes params.json, with the training plan if given, atomically: never half a file."""
+  saved = {**params, PLAN_KEY: plan} if plan else params
+  files.write_json(os.path.join(model_dir, PARAMS_FILE), saved, sort_keys=True)
 
 
 def check_checkpoint_matches(checkpoint, expected_variables):

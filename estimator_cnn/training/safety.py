@@ -10,7 +10,6 @@ that is not writable ends training in one line (write_failures_reported).
 
 import contextlib
 import datetime
-import errno
 import glob
 import json
 import os
@@ -21,6 +20,7 @@ import socket
 import numpy as np
 
 from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 
 LOCK_FILE = ".estimator_cnn.lock"
@@ -28,10 +28,6 @@ LOCK_FILE = ".estimator_cnn.lock"
 # (model.ckpt-N_temp/, *.tempstate*) and files written under a temporary name then renamed
 # (checkpoint.tmp*, graph.pbtxt.tmp*, params.json.tmp).
 PARTIAL_FILE_PATTERNS = ("*_temp", "*.tempstate*", "*.tmp*")
-_WRITE_FAILURES = (  # (error codes, what it means, how to fix it)
-    ((errno.ENOSPC, errno.EDQUOT), "the disk is full", "free some space"),
-    ((errno.EACCES, errno.EPERM, errno.EROFS), "the folder is not writable", "make it writable"),
-)
 v1 = tf.compat.v1
 
 
@@ -62,7 +58,9 @@ def _remove(path):
 class ModelDirLock:
   """An exclusive lock file in model_dir naming its holder; a dead holder's lock is taken over.
 
-  Holding the lock, it removes the partial files an interrupted writer left.
+  Holding the lock, it removes the partial files an interrupted writer left, and
+  on release those of its own holder's writes that failed (a full disk leaves a
+  checkpoint's model.ckpt-N_temp folder of shards).
   """
 
   def __init__(self, model_dir, printer=print):
@@ -70,6 +68,7 @@ class ModelDirLock:
     self._path = os.path.join(model_dir, LOCK_FILE)
     self._print = printer
     self._held = False
+    self._partial_before = set()
 
   def _holder(self):
     try:
@@ -119,11 +118,15 @@ class ModelDirLock:
     if leftovers:
       self._print(f"removed {len(leftovers)} partial file(s) of an interrupted run: "
                   f"{', '.join(os.path.basename(path) for path in leftovers)}")
+    self._partial_before = set(partial_files(self._model_dir))  # Those it could not remove.
     return self
 
   def __exit__(self, *exc_info):
-    if self._held and (self._holder() or {}).get("pid") == os.getpid():
-      os.remove(self._path)
+    if self._held:
+      for path in set(partial_files(self._model_dir)) - self._partial_before:
+        _remove(path)
+      if (self._holder() or {}).get("pid") == os.getpid():
+        os.remove(self._path)
     self._held = False
 
 
@@ -131,20 +134,20 @@ class ModelDirLock:
 def write_failures_reported(model_dir):
   """Turns a failed write in model_dir (disk full, not writable) into a UserError of one line.
 
-  TensorFlow reports the system's error in its message only, so both OSError
-  and tf.errors.OpError are matched on the error's text (os.strerror).
+  OSError, tf.errors.OpError and the RuntimeError of TensorFlow's event file writer
+  are matched on their text (files.write_failure).
   """
   try:
     yield
-  except (OSError, tf.errors.OpError) as e:
-    for codes, reason, fix in _WRITE_FAILURES:
-      cause = next((os.strerror(code) for code in codes if os.strerror(code) in str(e)), None)
-      if cause:
-        raise UserError(
-            f"cannot write to {model_dir}: {cause}, {reason}; the latest checkpoint is "
-            f"{v1.train.latest_checkpoint(model_dir) or 'none'}: {fix} and run again to resume "
-            "from it, or pass another --model_dir") from e
-    raise
+  except (OSError, RuntimeError, tf.errors.OpError) as e:
+    failure = files.write_failure(e)
+    if failure is None:
+      raise
+    cause, reason, fix = failure
+    raise UserError(
+        f"cannot write to {model_dir}: {cause}, {reason}; the latest checkpoint is "
+        f"{v1.train.latest_checkpoint(model_dir) or 'none'}: {fix} and run again to resume "
+        "from it, or pass another --model_dir") from e
 
 
 class StopOnSignal(v1.train.SessionRunHook):

@@ -28,9 +28,20 @@ a damaged checkpoint (a short .index   here: test_damaged_checkpoint_is_named_wi
   readable one, the damaged kept
 --model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
                                        here: test_empty_model_dir_is_refused
-read-only model_dir                    here: test_read_only_model_dir_is_refused_untouched
-disk full mid-training (a real tmpfs)  here: test_full_disk_mid_training_stops_in_one_line_then_
-                                         resumes
+read-only model_dir: training refused; here: test_read_only_model_dir_is_refused_untouched;
+  eval, predict and export only read   app/test_modes.py::test_a_read_only_model_dir_is_only_
+  it (eval's events go to the report)    read, ::test_eval_of_a_read_only_model_dir_without_
+                                         report_dir_prints_the_report_only
+disk full mid-training (a real tmpfs): here: test_full_disk_mid_training_stops_in_one_line_then_
+  the failed save's *_temp removed at    resumes; training/test_safety.py::test_the_partial_
+  once, a stale one at the next start    files_of_a_failed_save_are_removed_with_the_lock
+disk full, no permission, read-only    app/test_modes.py::test_a_failed_eval_report_keeps_the_
+  or Ctrl-C in eval, predict --output,   earlier_one, ::test_failed_predictions_keep_the_earlier_
+  export or inspect: nothing partial,    file, ::test_a_failed_export_adds_no_version, ::test_a_
+  earlier files kept                     failed_inspect_keeps_the_earlier_files, ::test_a_really_
+                                         full_disk_is_one_line (a real tmpfs); base/test_files.py
+Ctrl-C at start-up (TensorFlow import, base/test_command.py::test_ctrl_c_is_one_line_and_exit_code_
+  data loading)                          130
 a checkpoint write fails mid-training  here: test_failed_checkpoint_write_mid_training_stops_in_
   (disk full, permission denied)         one_line
 flags at their limits: steps 1,        here: test_flags_at_their_limits_train
@@ -55,27 +66,33 @@ predict on non-images, empty files,    app/test_predict_files.py::test_bad_files
 export into a folder that is a file,   report/test_saved_model.py::test_bad_export_dir_is_refused_
   holds other files or a SavedModel      untouched
   itself
+a flag given to a mode it is not for   here: test_flag_of_another_mode_is_refused_untouched,
+  (--images without --mode=predict,      test_forgotten_mode_is_refused_on_the_command_line;
+  --export_dir in eval, --steps in       app/test_flag_modes.py: the map of flags and modes
+  eval, --model_dir in inspect...);      against the flags, --help and what each mode reads
+  in predict, --output, --invert,
+  --max_image_pixels without --images,
+  --predict_indices, --data_dir with it
 --verbose shows the traceback          here: test_verbose_adds_the_traceback
 a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its_traceback
   traceback
 """
 
-import contextlib
 import os
 import shutil
-import subprocess
 
+import numpy as np
 import pytest
 
 from estimator_cnn.base import command
 from estimator_cnn.data import idx_csv
+from estimator_cnn.training import model_dir as model_dir_lib
 from estimator_cnn.training import safety
 from estimator_cnn.base.tf_setup import tf
 from tests import idx_fixtures
-from tests.helpers import TINY, run_in_process, run_script, snapshot
+from tests.helpers import TINY, read_only, run_in_process, run_script, small_disk, snapshot
 
 v1 = tf.compat.v1
-MOUNT_TIMEOUT_SECS = 30
 
 
 @pytest.fixture(scope="module")
@@ -181,8 +198,9 @@ def test_damaged_checkpoint_is_named_with_the_readable_ones_untouched(
   with open(os.path.join(model_dir, damaged_file), "r+b") as f:
     f.truncate(10)  # As a crash while the file was written would leave it.
   before = snapshot(model_dir)
-  common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", f"--mode={mode}",
-            f"--export_dir={tmp_path / 'export'}"]
+  common = [f"--model_dir={model_dir}", f"--mode={mode}",
+            f"--export_dir={tmp_path / 'export'}" if mode == "export"
+            else f"--data_dir={fixture_data}"]
   assert run_in_process(*common) == 1
   err = capsys.readouterr().err
   assert_one_line_error(err, f"checkpoint {model_dir}/model.ckpt-2 is damaged (")
@@ -219,39 +237,9 @@ def test_training_resumes_from_the_newest_readable_checkpoint_and_keeps_the_dama
 def test_empty_model_dir_is_refused(fixture_data, tmp_path, capsys, monkeypatch, mode):
   monkeypatch.chdir(tmp_path)
   assert run_in_process(f"--data_dir={fixture_data}", "--model_dir=", f"--mode={mode}",
-                        "--steps=1") == 1
+                        *(["--steps=1"] if mode == "train" else [])) == 1
   assert_one_line_error(capsys.readouterr().err, "--model_dir is empty: pass a folder path")
   assert os.listdir(tmp_path) == []
-
-
-def _mount(*args):
-  """Runs mount(8); the CompletedProcess fails where there is no mount command."""
-  if not shutil.which("mount"):
-    return subprocess.CompletedProcess(["mount", *args], 1, "", "no mount command")
-  return subprocess.run(["mount", *args], capture_output=True, text=True,
-                        timeout=MOUNT_TIMEOUT_SECS)
-
-
-@contextlib.contextmanager
-def read_only(folder):
-  """Makes folder read-only: chmod, or a read-only bind mount where chmod does not stop root."""
-  mode = os.stat(folder).st_mode
-  os.chmod(folder, 0o555)
-  mounted = False
-  try:
-    if os.access(folder, os.W_OK):  # Root ignores permission bits.
-      result = _mount("--bind", folder, folder)
-      if result.returncode != 0:
-        pytest.skip(f"root ignores chmod and cannot bind-mount here: {result.stderr.strip()}")
-      mounted = True
-      result = _mount("-o", "remount,ro,bind", folder)
-      assert result.returncode == 0, result.stderr
-      assert not os.access(folder, os.W_OK)
-    yield
-  finally:
-    if mounted:
-      subprocess.run(["umount", "--lazy", folder], check=True, timeout=MOUNT_TIMEOUT_SECS)
-    os.chmod(folder, mode)
 
 
 def test_read_only_model_dir_is_refused_untouched(fixture_data, trained, tmp_path, capsys):
@@ -265,21 +253,6 @@ def test_read_only_model_dir_is_refused_untouched(fixture_data, trained, tmp_pat
   assert snapshot(model_dir) == before
 
 
-@contextlib.contextmanager
-def small_disk(folder, size):
-  """A tmpfs of `size` bytes mounted at folder (root only); yields a function to resize it."""
-  os.makedirs(folder)
-  result = _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", folder)
-  if result.returncode != 0:
-    pytest.skip(f"cannot mount a small tmpfs here ({result.stderr.strip()}); "
-                "test_failed_checkpoint_write_mid_training_stops_in_one_line covers it")
-  try:
-    yield lambda new_size: _mount("-o", f"remount,size={new_size}", folder)
-  finally:
-    v1.summary.FileWriterCache.clear()  # Closes the event files training left open there.
-    subprocess.run(["umount", "--lazy", folder], check=True, timeout=MOUNT_TIMEOUT_SECS)
-
-
 def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, trained, tmp_path,
                                                                 capsys):
   used = sum(os.path.getsize(os.path.join(trained, name)) for name in os.listdir(trained)
@@ -289,7 +262,8 @@ def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, tra
   with small_disk(disk, used + checkpoint_size * 3 // 2 + 2**20) as resize:
     model_dir = copy_of(trained, disk)
     kept = {name: digest for name, digest in snapshot(model_dir).items()
-            if name.startswith("model.ckpt-") or name == "params.json"}
+            if name.startswith("model.ckpt-")}
+    params = model_dir_lib.load_params(model_dir)
     common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY]
     assert run_in_process(*common, "--steps=20", "--save_checkpoints_steps=2") == 1
     err = capsys.readouterr().err
@@ -299,11 +273,16 @@ def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, tra
         f"latest checkpoint is {latest}: free some space and run again to resume from it")
     assert latest.endswith("model.ckpt-4")  # One more checkpoint fitted on the disk.
     assert {name: snapshot(model_dir)[name] for name in kept} == kept
+    assert model_dir_lib.load_params(model_dir) == params  # Its plan now says step 22.
+    assert model_dir_lib.load_plan(model_dir) == {"batch_size": 20, "last_step": 22}
     assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
+    assert not safety.partial_files(model_dir)  # The failed save's model.ckpt-6_temp is gone.
 
     assert resize(used + 5 * checkpoint_size).returncode == 0
-    assert [os.path.basename(path) for path in safety.partial_files(model_dir)] == [
-        "model.ckpt-6_temp"]  # The failed write's folder: removed when training starts again.
+    stale = os.path.join(model_dir, "model.ckpt-6_temp")  # As a kill during that save leaves.
+    os.mkdir(stale)
+    with open(os.path.join(stale, "part-00000-of-00001.data-00000-of-00001"), "wb") as f:
+      f.write(b"partial")
     assert run_in_process(*common, "--steps=2") == 0
     out = capsys.readouterr().out
     assert "removed 1 partial file(s) of an interrupted run: model.ckpt-6_temp" in out
@@ -396,6 +375,83 @@ def test_predict_indices_past_the_test_set_are_refused(fixture_data, trained, ca
   assert_one_line_error(captured.err, f"--predict_indices=9999 is past the 100 test images in "
                         f"{fixture_data}: pass indices 0..99")
   assert snapshot(trained) == before
+
+
+WRONG_MODE = {  # {model}, {data}, {tmp}: the trained model_dir, the data, a folder.
+    "images without --mode": (["--images={tmp}/shirt.npy"],
+                              "--images is for --mode=predict, not --mode=train: add "
+                              "--mode=predict, or leave --images out"),
+    "output in train": (["--mode=train", "--output={tmp}/predictions.json"],
+                        "--output is for --mode=predict, not --mode=train: use --mode=predict, or "
+                        "leave --output out"),
+    "export_dir in eval": (["--mode=eval", "--data_dir={data}", "--export_dir={tmp}/export"],
+                           "--export_dir is for --mode=export, not --mode=eval: use "
+                           "--mode=export, or leave --export_dir out"),
+    "steps in eval": (["--mode=eval", "--steps=5"],
+                      "--steps is for --mode=train or train_and_eval, not --mode=eval: pick one "
+                      "of those modes, or leave --steps out"),
+    "batch_size in predict": (["--mode=predict", "--batch_size=10"],
+                              "--batch_size is for --mode=train or train_and_eval, not "
+                              "--mode=predict: pick one of those modes, or leave --batch_size out"),
+    "learning_rate in export": (["--mode=export", "--export_dir={tmp}/export",
+                                 "--learning_rate=0.1"],
+                                "--learning_rate is for --mode=train or train_and_eval, not "
+                                "--mode=export: pick one of those modes, or leave "
+                                "--learning_rate out"),
+    "data_dir in export": (["--mode=export", "--export_dir={tmp}/export", "--data_dir={data}"],
+                           "--data_dir is for --mode=train, train_and_eval, eval, predict or "
+                           "inspect, not --mode=export: pick one of those modes, or leave "
+                           "--data_dir out"),
+    "model_dir in inspect": (["--mode=inspect", "--report_dir={tmp}/report"],
+                             "--model_dir is for --mode=train, train_and_eval, eval, predict or "
+                             "export, not --mode=inspect: pick one of those modes, or leave "
+                             "--model_dir out"),
+    "checkpoint in train": (["--checkpoint=0", "--steps=1"],
+                            "--checkpoint is for --mode=eval, predict or export, not --mode=train: "
+                            "pick one of those modes, or leave --checkpoint out"),
+    "eval_every in train": (["--eval_every=1", "--steps=1"],
+                            "--eval_every is for --mode=train_and_eval, not --mode=train: add "
+                            "--mode=train_and_eval, or leave --eval_every out"),
+    "report_dir in train_and_eval": (["--mode=train_and_eval", "--report_dir={tmp}/report"],
+                                     "--report_dir is for --mode=eval or inspect, not "
+                                     "--mode=train_and_eval: pick one of those modes, or leave "
+                                     "--report_dir out"),
+    "output without images": (["--mode=predict", "--output={tmp}/predictions.json"],
+                              "--output needs --images: add --images=FILE,..., or leave --output "
+                              "out"),
+    "invert without images": (["--mode=predict", "--invert=yes"],
+                              "--invert needs --images: add --images=FILE,..., or leave --invert "
+                              "out"),
+    "predict_indices with images": (["--mode=predict", "--images={tmp}/shirt.npy",
+                                     "--predict_indices=3"],
+                                    "--predict_indices is for predicting test images, not "
+                                    "--images files: leave --predict_indices or --images out"),
+    "data_dir with images": (["--mode=predict", "--images={tmp}/shirt.npy", "--data_dir={data}"],
+                             "--data_dir is for predicting test images, not --images files: "
+                             "leave --data_dir or --images out"),
+}
+
+
+@pytest.mark.parametrize("case", WRONG_MODE)
+def test_flag_of_another_mode_is_refused_untouched(fixture_data, trained, tmp_path, capsys, case):
+  args, message = WRONG_MODE[case]
+  np.save(tmp_path / "shirt.npy", np.zeros((28, 28)))
+  before, model_before = snapshot(tmp_path), snapshot(trained)
+  assert run_in_process(f"--model_dir={trained}", *(
+      arg.format(model=trained, data=fixture_data, tmp=tmp_path) for arg in args)) == 2
+  captured = capsys.readouterr()
+  assert captured.err == f"error: {message}\n" and captured.out == ""
+  assert snapshot(tmp_path) == before and snapshot(trained) == model_before
+
+
+def test_forgotten_mode_is_refused_on_the_command_line(trained, tmp_path):
+  """The issue's case: predicting shirt.png without --mode=predict trained on instead."""
+  before = snapshot(trained)
+  done = run_script(f"--model_dir={trained}", "--images=shirt.png", cwd=str(tmp_path))
+  assert done.returncode == 2 and done.stdout == ""
+  assert done.stderr == ("error: --images is for --mode=predict, not --mode=train: add "
+                         "--mode=predict, or leave --images out\n")
+  assert snapshot(trained) == before and os.listdir(tmp_path) == []
 
 
 def test_verbose_adds_the_traceback(tmp_path, capsys):

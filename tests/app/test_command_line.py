@@ -67,4 +67,6 @@ def test_help_lists_run_pys_flags_and_their_modes_for_the_script_and_the_install
     assert "--images: [predict] " in done.stdout
     assert "--eval_every: [train_and_eval] " in done.stdout
     assert "--learning_rate: [train, train_and_eval] " in done.stdout
+    assert "--conv_blocks: [train, train_and_eval, eval, predict, export] " in done.stdout
+    assert "are for those modes only, and refused in the others" in " ".join(done.stdout.split())
   assert f"\n{CONSOLE_SCRIPT}:\n" in run_console_script("--help").stdout

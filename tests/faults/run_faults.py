@@ -1,7 +1,7 @@
 """Crash-and-resume fault test: kills run.py training with SIGKILL at random moments and resumes it.
 
-    python tests/faults/run_faults.py [--kills=20] [--steps=300] [--data_dir=DIR]
-        [--model_dir=DIR] [--seed=0] [--python=PYTHON]
+    python tests/faults/run_faults.py [--kills=20] [--steps=300] [--interrupts=12]
+        [--data_dir=DIR] [--model_dir=DIR] [--seed=0] [--python=PYTHON]
 
 Not part of the test suite: it takes several minutes. It trains the 2-block
 net uninterrupted once for reference, then trains it again into another
@@ -15,12 +15,22 @@ After each kill the checkpoint a restart resumes from must be complete, and
 the restart must take over the lock the killed process left. A last run trains
 to the end; then the model_dir must hold the global step asked for, only
 complete checkpoints, no partial files and no lock, and its test accuracy must
-be within --tolerance of the uninterrupted run's. Exits 0 when every check
+be within --tolerance of the uninterrupted run's.
+
+Then --mode=eval, predict --output and export run on that model_dir, each
+once to the end, then --interrupts times in all stopped by SIGINT (Ctrl-C) at
+a random moment of their run, start-up included. Each must end either
+complete (exit 0) or with exit 130 and one line on stderr, no traceback; its
+report, predictions file or export folder must hold the earlier complete
+files or new complete ones, no temporary folder or file may be left, and the
+model_dir's checkpoint files must be unchanged. Exits 0 when every check
 passes.
 """
 
 import argparse
 import collections
+import hashlib
+import json
 import os
 import random
 import re
@@ -53,6 +63,8 @@ def parse_args():
   parser.add_argument("--python", default=sys.executable, help="Python that runs run.py.")
   parser.add_argument("--tolerance", type=float, default=0.03,
                       help="Largest accuracy difference to the uninterrupted run.")
+  parser.add_argument("--interrupts", type=int, default=12,
+                      help="SIGINTs sent to eval, predict --output and export, in turn.")
   return parser.parse_args()
 
 
@@ -188,6 +200,138 @@ def check_signal(tf, run, signum, code, model_dir):
               f"says step {saved.group(2)}")
 
 
+def checkpoint_digests(model_dir):
+  """{name: sha256} of the files that make model_dir's checkpoints."""
+  digests = {}
+  for name in sorted(os.listdir(model_dir)):
+    path = os.path.join(model_dir, name)
+    if os.path.isfile(path) and (name.startswith("model.ckpt-") or name == "checkpoint"):
+      with open(path, "rb") as f:
+        digests[name] = hashlib.sha256(f.read()).hexdigest()
+  return digests
+
+
+def temporaries(folder):
+  """Names in folder of writes that never finished: hidden temporary folders, *.tmp files."""
+  return [name for name in os.listdir(folder) if name.startswith(".") or ".tmp" in name]
+
+
+def report_problem(report_dir):
+  """'' when report_dir holds a complete eval report and nothing else, else what is wrong."""
+  from estimator_cnn.report import eval_report  # pylint: disable=g-import-not-at-top
+  if set(os.listdir(report_dir)) != {eval_report.METRICS_FILE, *eval_report.PNG_FILES}:
+    return f"the report holds {sorted(os.listdir(report_dir))}"
+  for name in eval_report.PNG_FILES:
+    content = _read_bytes(os.path.join(report_dir, name))
+    if not (content.startswith(b"\x89PNG") and content.endswith(b"IEND\xaeB`\x82")):
+      return f"{name} is not a complete PNG"
+  return json_problem(os.path.join(report_dir, eval_report.METRICS_FILE), "accuracy")
+
+
+def json_problem(path, key):
+  """'' when path holds a JSON object with key, else what is wrong."""
+  try:
+    with open(path) as f:
+      return "" if key in json.load(f) else f"{path} lacks {key}"
+  except (OSError, ValueError) as e:
+    return f"{path} is not complete JSON: {e}"
+
+
+def export_problem(export_dir):
+  """'' when every version folder of export_dir holds a complete SavedModel, else what is wrong."""
+  for version in os.listdir(export_dir):
+    for name in ("saved_model.pb", os.path.join("variables", "variables.index")):
+      if not os.path.isfile(os.path.join(export_dir, version, name)):
+        return f"version {version} lacks {name}"
+  return ""
+
+
+def _read_bytes(path):
+  with open(path, "rb") as f:
+    return f.read()
+
+
+def interrupt_runs(args, model_dir, folder):
+  """{mode: (its run.py command, its output's problem: a function returning '' when complete)}."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  shirt = os.path.join(folder, "shirt.npy")
+  np.save(shirt, np.zeros((28, 28), np.float32))
+  report, predictions, export = (os.path.join(folder, name)
+                                 for name in ("report", "predictions.json", "export"))
+  run_py = [args.python, os.path.join(REPO, "run.py"), f"--model_dir={model_dir}"]
+  data = [f"--data_dir={args.data_dir}"] if args.data_dir else []
+  return {
+      "eval": ([*run_py, "--mode=eval", f"--report_dir={report}", *data],
+               lambda: report_problem(report)),
+      "predict --output": ([*run_py, "--mode=predict", f"--images={shirt}",
+                            f"--output={predictions}"],
+                           lambda: json_problem(predictions, "predictions")),
+      "export": ([*run_py, "--mode=export", f"--export_dir={export}"],
+                 lambda: export_problem(export)),
+  }
+
+
+def run_interrupted(command, delay):
+  """Runs command, sends it SIGINT after delay seconds unless it ended; returns (exit, stderr)."""
+  process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True, env=child_env(), cwd=REPO)
+  try:
+    try:
+      _, err = process.communicate(timeout=delay)
+    except subprocess.TimeoutExpired:
+      process.send_signal(signal.SIGINT)
+      _, err = process.communicate(timeout=RUN_TIMEOUT_SECS)
+  finally:
+    if process.poll() is None:  # This script failed or was interrupted: end the run too.
+      process.kill()
+      process.wait()
+  return process.returncode, err
+
+
+def interrupt_problem(code, err):
+  """'' when a run ended complete, or on SIGINT in one line without traceback; else what is wrong.
+
+  A SIGINT while Python exits, after the run completed, ends it by the signal (-2),
+  silently.
+  """
+  lines = err.strip().splitlines()
+  if (code == 0 or (code == -signal.SIGINT and not lines)
+      or (code == 130 and len(lines) == 1 and lines[0].startswith("interrupted by SIGINT: "))):
+    return ""
+  return f"exit {code}, stderr ends: {err.strip()[-400:]!r}"
+
+
+def interrupt_modes(args, rng, model_dir, folder):
+  """Runs eval, predict --output and export once each, then stops them --interrupts times with
+  SIGINT at random moments; returns (problems, runs ended by the SIGINT)."""
+  runs = interrupt_runs(args, model_dir, folder)
+  digests = checkpoint_digests(model_dir)
+  durations, problems, stopped = {}, [], 0
+  for mode, (command, _) in runs.items():
+    start = time.monotonic()
+    code, err = run_interrupted(command, RUN_TIMEOUT_SECS)
+    durations[mode] = time.monotonic() - start
+    if code != 0:
+      problems.append(f"{mode} failed uninterrupted: exit {code}: {err.strip()[-400:]}")
+  for attempt in range(args.interrupts if not problems else 0):
+    mode = list(runs)[attempt % len(runs)]
+    command, output_problem = runs[mode]
+    delay = rng.uniform(0, durations[mode])
+    code, err = run_interrupted(command, delay)
+    stopped += code == 130
+    left = temporaries(folder) + temporaries(os.path.join(folder, "report"))
+    problem = (interrupt_problem(code, err) or output_problem()
+               or (f"left {left}" if left else "")
+               or ("the model_dir's checkpoint files changed"
+                   if checkpoint_digests(model_dir) != digests else ""))
+    if problem:
+      problems.append(f"{mode} stopped at {delay:.2f} s: {problem}")
+    print(f"  {mode}: SIGINT at {delay:.2f} s of {durations[mode]:.2f} s, exit {code}"
+          f"{'  ' + err.strip().splitlines()[-1] if err.strip() else ''}"
+          f"{'  PROBLEM: ' + problem if problem else ''}", flush=True)
+  return problems, stopped
+
+
 def main():
   args = parse_args()
   rng = random.Random(args.seed)
@@ -283,6 +427,16 @@ def main():
   check("accuracy within noise of the uninterrupted run", abs(difference) <= args.tolerance,
         f"{accuracy} vs {reference_accuracy:.4f} (difference {difference:+.4f}, tolerance "
         f"{args.tolerance})")
+  if args.interrupts:
+    print(f"\nSIGINT at random moments of eval, predict --output and export on {model_dir}",
+          flush=True)
+    outputs = os.path.join(base, "outputs")
+    os.makedirs(outputs)
+    problems, stopped = interrupt_modes(args, rng, model_dir, outputs)
+    failures.extend(problems)
+    check("Ctrl-C in eval/predict/export: one line, no partial", not problems,
+          f"{stopped}/{args.interrupts} runs stopped by SIGINT, the others ended first; "
+          f"{len(problems)} problem(s)")
 
   print("\nrun  kill mode          secs  last step  resumes at  partial files  lock left by  "
         "checkpoint")

@@ -63,7 +63,7 @@ def test_the_report_stops_the_curves_at_the_evaluated_checkpoint(fixture_data, t
                       lambda curves, path: plotted.append(curves) or plot(curves, path))
   # Events written past the evaluated checkpoint, as by a run interrupted before its next one.
   curves = eval_report.read_training_curves(model_dir)
-  monkeypatch.setattr(eval_report, "read_training_curves", lambda _: {
+  monkeypatch.setattr(eval_report, "read_training_curves", lambda *folders: {
       **curves, "train loss": ([*curves["train loss"][0], 7, 9], [*curves["train loss"][1], 1, 1])})
   assert run_in_process(*common, "--mode=eval", f"--report_dir={report_dir}") == 0
   capsys.readouterr()

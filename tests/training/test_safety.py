@@ -96,6 +96,16 @@ def test_partial_files_of_an_interrupted_run_are_removed_with_the_lock_held(tmp_
                      "params.json.tmp"]
 
 
+def test_the_partial_files_of_a_failed_save_are_removed_with_the_lock(tmp_path):
+  (tmp_path / "model.ckpt-0.index").write_text("complete")
+  with pytest.raises(OSError, match="No space left on device"):
+    with safety.ModelDirLock(str(tmp_path)):
+      (tmp_path / "model.ckpt-6_temp").mkdir()  # As a save on a full disk leaves it.
+      (tmp_path / "model.ckpt-6_temp" / "part-00000-of-00001.data-00000-of-00001").write_text("x")
+      raise OSError(28, "No space left on device")
+  assert os.listdir(tmp_path) == ["model.ckpt-0.index"]
+
+
 def save_series(model_dir, weights):
   """Saves one checkpoint per weight vector, at steps 1, 2, ...; returns their paths."""
   paths = []
@@ -264,6 +274,8 @@ def test_stale_lock_left_in_a_model_dir_is_taken_over_by_training(fixture_data, 
      "writable and run again to resume from it, or pass another --model_dir"),
     (tf.errors.FailedPreconditionError(None, None, "checkpoint.tmp2; Read-only file system"),
      "Read-only file system, the folder is not writable"),
+    (RuntimeError("events.out.tfevents.1; No space left on device\n\tFailed to flush 2 events"),
+     "No space left on device, the disk is full"),  # TensorFlow's event file writer.
 ])
 def test_write_failures_become_one_line(tmp_path, error, message):
   with pytest.raises(UserError) as raised:
@@ -276,6 +288,7 @@ def test_write_failures_become_one_line(tmp_path, error, message):
 @pytest.mark.parametrize("error", [
     tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor with shape[1024]"),
     FileNotFoundError(2, "No such file or directory"),
+    RuntimeError("a bug, not a failed write"),
 ])
 def test_other_errors_are_not_mistaken_for_write_failures(tmp_path, error):
   with pytest.raises(type(error)):

@@ -1,0 +1,93 @@
+"""base.files: files and folders written whole or not at all, and failed writes in words."""
+
+import errno
+import os
+
+import pytest
+
+from estimator_cnn.base import files
+from estimator_cnn.base.tf_setup import tf
+from tests.helpers import snapshot
+
+
+def test_an_interrupted_write_keeps_the_earlier_file_and_leaves_no_temporary(tmp_path,
+                                                                            monkeypatch):
+  path = tmp_path / "out.json"
+  path.write_text("earlier")
+
+  def interrupted(*args):
+    del args
+    raise KeyboardInterrupt
+
+  monkeypatch.setattr(files.os, "replace", interrupted)
+  with pytest.raises(KeyboardInterrupt):
+    files.write_atomically(str(path), "new")
+  assert path.read_text() == "earlier" and os.listdir(tmp_path) == ["out.json"]
+
+
+def test_a_new_folder_appears_whole(tmp_path):
+  path = tmp_path / "reports" / "new"
+  with files.folder_written_atomically(str(path)) as staging:
+    with open(os.path.join(staging, "a.txt"), "w") as f:
+      f.write("a")
+    assert not path.exists()  # Until the block ends.
+  assert os.listdir(tmp_path / "reports") == ["new"] and (path / "a.txt").read_text() == "a"
+
+
+def test_an_existing_folder_gets_the_new_files_and_keeps_its_others(tmp_path):
+  (tmp_path / "eval").mkdir()
+  for name, text in (("a.txt", "earlier a"), ("notes.txt", "mine"), ("eval/1", "earlier 1")):
+    (tmp_path / name).write_text(text)
+  with files.folder_written_atomically(str(tmp_path)) as staging:
+    os.mkdir(os.path.join(staging, "eval"))
+    for name in ("a.txt", "eval/2"):
+      with open(os.path.join(staging, name), "w") as f:
+        f.write(f"new {name}")
+    assert (tmp_path / "a.txt").read_text() == "earlier a"  # Until the block ends.
+  assert {name: (tmp_path / name).read_text() for name in ("a.txt", "notes.txt", "eval/1",
+                                                           "eval/2")} == {
+      "a.txt": "new a.txt", "notes.txt": "mine", "eval/1": "earlier 1", "eval/2": "new eval/2"}
+  assert sorted(os.listdir(tmp_path)) == ["a.txt", "eval", "notes.txt"]
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["existing", "new"])
+def test_a_failed_block_leaves_the_folder_as_it_was(tmp_path, exists):
+  path = tmp_path / "report"
+  if exists:
+    path.mkdir()
+    (path / "a.txt").write_text("earlier")
+  before = snapshot(tmp_path)
+  with pytest.raises(OSError):
+    with files.folder_written_atomically(str(path)) as staging:
+      with open(os.path.join(staging, "a.txt"), "w") as f:
+        f.write("half")
+      raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+  assert snapshot(tmp_path) == before
+  assert os.listdir(tmp_path) == (["report"] if exists else [])
+
+
+@pytest.mark.parametrize("error,words", [
+    (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "x"), "No space left on device"),
+    (OSError(errno.EDQUOT, os.strerror(errno.EDQUOT)), os.strerror(errno.EDQUOT)),
+    (PermissionError(errno.EACCES, os.strerror(errno.EACCES)), "Permission denied"),
+    (PermissionError(errno.EPERM, os.strerror(errno.EPERM)), "Operation not permitted"),
+    (OSError(errno.EROFS, os.strerror(errno.EROFS)), "Read-only file system"),
+    (tf.errors.ResourceExhaustedError(None, None, "x/part-0; No space left on device"),
+     "No space left on device"),
+    (RuntimeError("x/events.out.tfevents.1; No space left on device\n\tFailed to flush 2 "
+                  "events"), "No space left on device"),
+])
+def test_failed_writes_are_told_apart(error, words):
+  cause, reason, fix = files.write_failure(error)
+  assert cause == words
+  assert (reason, fix) in (("the disk is full", "free some space"),
+                           ("the folder is not writable", "make it writable"))
+
+
+@pytest.mark.parametrize("error", [
+    FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)),
+    tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor"),
+    RuntimeError("something else"),
+])
+def test_other_errors_are_not_failed_writes(error):
+  assert files.write_failure(error) is None
