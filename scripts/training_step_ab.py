@@ -3,7 +3,11 @@
 All graphs fetch [train_op, loss] every step, as Estimator.train does, and run
 in one process, alternating blocks of steps so that machine drift cancels:
 
-  .venv/bin/python scripts/input_pipeline_ab.py [--blocks=12] [--block_steps=25]
+  .venv/bin/python scripts/training_step_ab.py [--blocks=12] [--block_steps=25]
+
+TensorFlow makes its thread pools once per process, so thread settings are
+compared across processes: --inputs=ours with --inter_op_threads and
+--intra_op_threads, run alternately.
 """
 
 import os
@@ -29,12 +33,17 @@ flags.DEFINE_integer("blocks", 12, "Timed blocks per input.", lower_bound=1)
 flags.DEFINE_integer("block_steps", 25, "Training steps per block.", lower_bound=1)
 flags.DEFINE_integer("batch_size", 100, "Training batch.", lower_bound=1)
 flags.DEFINE_integer("warmup_steps", 30, "Untimed steps before the blocks.", lower_bound=0)
+flags.DEFINE_integer("inter_op_threads", 0, "Inter-op threads; 0: TensorFlow's default.",
+                     lower_bound=0)
+flags.DEFINE_integer("intra_op_threads", 0, "Intra-op threads; 0: TensorFlow's default.",
+                     lower_bound=0)
 FLAGS = flags.FLAGS
 
 
-INPUTS = {"ours: tf.data input_fn": input_fn.numpy_input_fn,
-          "tf.estimator numpy_input_fn": tf_estimator.inputs.numpy_input_fn,
+INPUTS = {"ours": input_fn.numpy_input_fn,
+          "numpy_input_fn": tf_estimator.inputs.numpy_input_fn,
           "feed_dict": None}
+flags.DEFINE_list("inputs", list(INPUTS), f"Inputs to compare, among {', '.join(INPUTS)}.")
 
 
 def training_session(images, labels, batch_size, make_input_fn):
@@ -58,8 +67,11 @@ def training_session(images, labels, batch_size, make_input_fn):
           shuffle=True)()
       feed = lambda: None
     spec = model_fn.model_fn(features, label_batch, tf_estimator.ModeKeys.TRAIN, {})
+    config = v1.ConfigProto(allow_soft_placement=True,
+                            inter_op_parallelism_threads=FLAGS.inter_op_threads,
+                            intra_op_parallelism_threads=FLAGS.intra_op_threads)
     session = v1.train.MonitoredTrainingSession(
-        config=tf_estimator.RunConfig().session_config, save_checkpoint_secs=None,
+        config=config, save_checkpoint_secs=None,
         save_summaries_steps=None, log_step_count_steps=None)
   return session, [spec.train_op, spec.loss], feed
 
@@ -69,7 +81,7 @@ def main(argv):
   dataset = idx_csv.load_fashion_mnist(None)
   runs = {name: training_session(dataset.train_images, dataset.train_labels, FLAGS.batch_size,
                                  make_input_fn)
-          for name, make_input_fn in INPUTS.items()}
+          for name, make_input_fn in INPUTS.items() if name in FLAGS.inputs}
   seconds = dict.fromkeys(runs, 0.0)
   for session, fetches, feed in runs.values():
     for _ in range(FLAGS.warmup_steps):

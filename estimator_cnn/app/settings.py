@@ -126,7 +126,7 @@ def training_plan(settings, preset, train_size, unfinished=None):
   size = unfinished["batch_size"] if unfinished else batch_size(settings, preset)
   eval_every = (settings.given("eval_every")
                 or presets.PRESETS[preset].recipe.validation_interval(train_size, size)
-                or settings.eval_every)
+                or tuned_recipe(settings, preset).get("eval_every") or settings.eval_every)
   budget = ((None, unfinished["last_step"]) if unfinished
             else step_budget(settings, preset, train_size))
   return TrainingPlan(size, *budget, eval_every)

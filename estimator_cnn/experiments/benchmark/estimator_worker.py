@@ -40,7 +40,7 @@ def _setup(spec, model_dir):
     dtype += systems.FALLBACK
   batch_size = (presets.TUNED_RECIPES[system.recipe]["batch_size"] if system.recipe
                 else spec["batch_size"])
-  estimator = build.make_estimator(model_dir, params, seed=1)
+  estimator = build.make_estimator(model_dir, params, seed=spec["seed"])
   info = {"tensorflow": tf_setup.TF_VERSION, "batch_size": batch_size,
           "runtime": f"tf.estimator {importlib.metadata.version('tensorflow-estimator')}",
           "dtype": dtype}
@@ -70,14 +70,20 @@ def throughput(spec):
                                     spec["warmup_steps"], build.EVAL_BATCH_SIZE)
 
 
+def eval_every(system, spec):
+  """Steps between the evaluations of time to accuracy: the recipe's cadence, else spec's."""
+  recipe = presets.TUNED_RECIPES.get(system.recipe, {})
+  return recipe.get("eval_every", spec["eval_every"])
+
+
 def time_to_accuracy(spec):
-  """Trains, evaluating every spec["eval_every"] steps, until the target accuracy or max_steps."""
+  """Trains, evaluating every eval_every steps, until the target accuracy or max_steps."""
+  every = eval_every(systems.SYSTEMS[spec["system"]], spec)
   with tempfile.TemporaryDirectory() as model_dir:
     estimator, dataset, batch_size, info = _setup(spec, model_dir)
     input_fn = build.train_input_fn(dataset.train_images, dataset.train_labels, batch_size)
     curve, reached, train_secs, eval_secs = [], None, 0.0, 0.0
-    for step in range(spec["eval_every"], spec["max_steps"] + spec["eval_every"],
-                      spec["eval_every"]):
+    for step in range(every, spec["max_steps"] + every, every):
       step = min(step, spec["max_steps"])
       start = time.time()
       estimator.train(input_fn, max_steps=step)

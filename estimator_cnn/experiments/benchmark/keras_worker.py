@@ -43,14 +43,15 @@ def _setup(spec):
   system = systems.SYSTEMS[spec["system"]]
   keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if system.dtype == systems.BFLOAT16
                                          else systems.FLOAT32)
-  keras.utils.set_random_seed(1)
+  keras.utils.set_random_seed(spec["seed"])
   model = blog_network()
   model.compile(optimizer=keras.optimizers.Adam(BLOG_PARAMS["learning_rate"]),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"])
   dataset = idx_csv.load_fashion_mnist(spec["data_dir"])
   batches = (tf.data.Dataset.from_tensor_slices((dataset.train_images, dataset.train_labels))
-             .shuffle(len(dataset.train_labels), seed=1).repeat().batch(spec["batch_size"])
+             .shuffle(len(dataset.train_labels), seed=spec["seed"]).repeat()
+             .batch(spec["batch_size"])
              .prefetch(tf.data.AUTOTUNE))
   emulated = system.dtype == systems.BFLOAT16 and not spec["bf16_native"]
   info = {"tensorflow": tf.__version__, "runtime": f"keras {keras.__version__}",

@@ -45,9 +45,9 @@ def _probe(workers):
   return machine
 
 
-def _run_or_fail(workers, task, name, machine, label, failures):
+def _run_or_fail(workers, task, name, machine, label, failures, seed=1):
   """(result, launch time) of the task; a failure's result is None, printed and kept in failures."""
-  result, launched, error = workers.run(task, name, machine)
+  result, launched, error = workers.run(task, name, machine, seed)
   if error:
     failures.append(f"{name} {task.replace('_', ' ')}: {error}")
     print(f"{label} failed: {error}", flush=True)
@@ -91,7 +91,9 @@ def _measure_time_to_accuracy(workers, names, machine, rows, failures):
   runs = {name: [] for name in names}
   for round_index, name in schedule.schedule(names, tta_rounds):
     label = f"time to {target:.0%} {round_index + 1}/{tta_rounds} {name:17s}"
-    result, launched = _run_or_fail(workers, "time_to_accuracy", name, machine, label, failures)
+    # Each round another seed: the median is over seeds 1..tta_rounds.
+    result, launched = _run_or_fail(workers, "time_to_accuracy", name, machine, label, failures,
+                                    seed=round_index + 1)
     if result is None:
       continue
     reached = result["reached"]

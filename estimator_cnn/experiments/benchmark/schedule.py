@@ -44,20 +44,20 @@ class Workers:
     self.pythons = {stack: stacks.python_of(stack) for stack in needed}
     self.settings, self.data_dir = settings, data_dir
 
-  def spec(self, task, name=None, machine=None):
-    """The JSON-able task of a worker: what to measure and how."""
+  def spec(self, task, name=None, machine=None, seed=1):
+    """The JSON-able task of a worker: what to measure and how, with which random seed."""
     settings = self.settings
-    return {"task": task, "system": name, "steps": settings["steps"],
+    return {"task": task, "system": name, "seed": seed, "steps": settings["steps"],
             "warmup_steps": settings["warmup_steps"], "batch_size": settings["batch_size"],
             "target": settings["target"], "eval_every": settings["eval_every"],
             "max_steps": settings["tta_max_steps"], "emulated_bf16": settings["emulated_bf16"],
             "data_dir": self.data_dir, "matmul_size": settings["matmul_size"],
             "bf16_native": bool(machine and machine["bf16_native"])}
 
-  def run(self, task, name=None, machine=None):
+  def run(self, task, name=None, machine=None, seed=1):
     """run_in_subprocess of the task, on the current stack without a system."""
     stack = systems.SYSTEMS[name].stack if name else stacks.CURRENT
-    return run_in_subprocess(self.pythons[stack], self.spec(task, name, machine))
+    return run_in_subprocess(self.pythons[stack], self.spec(task, name, machine, seed))
 
 
 def _median(values):

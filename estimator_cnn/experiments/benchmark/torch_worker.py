@@ -39,7 +39,7 @@ def blog_network():
 def _setup(spec):
   """(model, optimizer, dataset, what ran) of the PyTorch system."""
   torch.set_num_threads(os.cpu_count())
-  torch.manual_seed(1)
+  torch.manual_seed(spec["seed"])
   model = blog_network()
   optimizer = torch.optim.Adam(model.parameters(), lr=BLOG_PARAMS["learning_rate"])
   dataset = idx_csv.load_fashion_mnist(spec["data_dir"])
@@ -48,11 +48,11 @@ def _setup(spec):
   return model, optimizer, dataset, info
 
 
-def _batches(images, labels, batch_size):
+def _batches(images, labels, batch_size, seed):
   """Shuffled (images, labels) tensor batches forever, an epoch at a time."""
   images = torch.from_numpy(images).unsqueeze(1)
   labels = torch.from_numpy(labels.astype(np.int64))
-  generator = torch.Generator().manual_seed(1)
+  generator = torch.Generator().manual_seed(seed)
   while True:
     order = torch.randperm(len(labels), generator=generator)
     for start in range(0, len(labels) - batch_size + 1, batch_size):
@@ -92,7 +92,8 @@ def _evaluate(model, images, labels, times=None):
 def throughput(spec):
   """Training and evaluation examples/s of the PyTorch system."""
   model, optimizer, dataset, info = _setup(spec)
-  batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"])
+  batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"],
+                     spec["seed"])
   train_times, eval_times = [], []
   _train(model, optimizer, batches, spec["warmup_steps"] + spec["steps"], train_times)
   _evaluate(model, dataset.test_images, dataset.test_labels, eval_times)
@@ -103,7 +104,8 @@ def throughput(spec):
 def time_to_accuracy(spec):
   """Trains, evaluating every spec["eval_every"] steps, until the target accuracy or max_steps."""
   model, optimizer, dataset, info = _setup(spec)
-  batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"])
+  batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"],
+                     spec["seed"])
   curve, reached, train_secs, eval_secs, step = [], None, 0.0, 0.0, 0
   while step < spec["max_steps"] and not reached:
     start = time.time()
