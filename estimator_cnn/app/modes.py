@@ -14,7 +14,6 @@ import numpy as np
 from estimator_cnn.app.train import prepare_model_dir
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import Interrupted, UserError
-from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import user_images
@@ -23,6 +22,7 @@ from estimator_cnn.report import eval_report
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
 from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import safety
 from estimator_cnn.training.progress import EvalProgressHook
 
 
@@ -173,22 +173,12 @@ def _stops_in_one_line(path=None, flag=None, kept=None):
                       + (f" to {path}, {kept}" if path else "")) from None
 
 
-@contextlib.contextmanager
 def _write_failures_in_one_line(path, kept, flag=None):
-  """Turns a failed write to path (disk full, not writable) into one line: kept, and the fix.
-
-  TensorFlow's event file writer raises RuntimeError, its file system OpError.
-  """
-  try:
-    yield
-  except (OSError, RuntimeError, tf.errors.OpError) as e:
-    failure = files.write_failure(e)
-    if failure is None:
-      raise
-    cause, reason, fix = failure
-    another = f", or pass another --{flag}" if flag else ""
-    raise UserError(f"cannot write to {path}: {cause}, {reason}; {kept}: {fix} and run "
-                    f"again{another}") from e
+  """Turns a failed write to path (disk full, not writable) into one line: kept, and the fix."""
+  another = f", or pass another --{flag}" if flag else ""
+  return safety.failed_writes_in_one_line(
+      lambda cause, reason, fix: f"cannot write to {path}: {cause}, {reason}; {kept}: {fix} and "
+      f"run again{another}")
 
 
 def _print_checkpoint(checkpoint):

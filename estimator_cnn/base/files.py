@@ -78,6 +78,15 @@ def write_failure(error):
   return None
 
 
+def write_results(output_dir, name, content, markdown):
+  """Writes NAME.json (content) and NAME.md (markdown) into output_dir; returns their paths."""
+  os.makedirs(output_dir, exist_ok=True)
+  stem = os.path.join(output_dir, name)
+  write_json(stem + ".json", content)
+  write_atomically(stem + ".md", markdown)
+  return stem + ".json", stem + ".md"
+
+
 def write_json(path, content, **dump_options):
   """Writes content as indented JSON, atomically."""
   write_atomically(path, json.dumps(content, indent=2, **dump_options) + "\n")

@@ -1,12 +1,11 @@
 """The benchmark's results as JSON (everything) and as a Markdown table."""
 
-import os
-
 from estimator_cnn.base import files
 from estimator_cnn.experiments.benchmark import systems
 
-JSON_FILE = "benchmark.json"
-MARKDOWN_FILE = "benchmark.md"
+NAME = "benchmark"
+JSON_FILE = f"{NAME}.json"
+MARKDOWN_FILE = f"{NAME}.md"
 
 
 def _number(value, digits=0):
@@ -95,9 +94,4 @@ def markdown_report(results):
 
 def write_results(output_dir, results):
   """Writes benchmark.json and benchmark.md into output_dir; returns their paths."""
-  os.makedirs(output_dir, exist_ok=True)
-  json_path = os.path.join(output_dir, JSON_FILE)
-  markdown_path = os.path.join(output_dir, MARKDOWN_FILE)
-  files.write_json(json_path, results)
-  files.write_atomically(markdown_path, markdown_report(results))
-  return json_path, markdown_path
+  return files.write_results(output_dir, NAME, results, markdown_report(results))

@@ -1,12 +1,11 @@
 """The op profile as a Markdown table, and its files."""
 
-import os
-
 from estimator_cnn.base import files
 from estimator_cnn.experiments.op_profile import groups
 
-JSON_FILE = "op_profile.json"
-MARKDOWN_FILE = "op_profile.md"
+NAME = "op_profile"
+JSON_FILE = f"{NAME}.json"
+MARKDOWN_FILE = f"{NAME}.md"
 
 
 def markdown_table(result):
@@ -31,12 +30,7 @@ def markdown_table(result):
 
 def write(output_dir, result):
   """Writes op_profile.json and op_profile.md into output_dir; returns their paths."""
-  os.makedirs(output_dir, exist_ok=True)
-  json_path = os.path.join(output_dir, JSON_FILE)
-  markdown_path = os.path.join(output_dir, MARKDOWN_FILE)
-  files.write_json(json_path, result)
-  files.write_atomically(markdown_path, markdown_table(result))
-  return json_path, markdown_path
+  return files.write_results(output_dir, NAME, result, markdown_table(result))
 
 
 def run(batch_size, warmup_steps, traced_steps, data_dir, output_dir):

@@ -1,7 +1,5 @@
 """The presets table: results.md, one row per preset, and results.json, one record per preset."""
 
-import os
-
 from estimator_cnn.base import files
 from estimator_cnn.model import presets
 
@@ -53,6 +51,6 @@ def _markdown(records, context):
 
 def write_reports(output_dir, records, context):
   """Writes results.json and results.md from {preset name: its record, None if not run}."""
-  files.write_json(os.path.join(output_dir, "results.json"),
-                   {**context, "presets": [record for record in records.values() if record]})
-  files.write_atomically(os.path.join(output_dir, "results.md"), _markdown(records, context))
+  files.write_results(output_dir, "results",
+                      {**context, "presets": [record for record in records.values() if record]},
+                      _markdown(records, context))
