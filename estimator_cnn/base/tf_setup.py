@@ -58,6 +58,16 @@ def _prepare_environment():
   return version
 
 
+def _caused_by_ctrl_c(error):
+  """Whether a KeyboardInterrupt caused error: Ctrl-C while a C extension initializes surfaces
+  as "ImportError: initialization failed" raised from it."""
+  while error is not None:
+    if isinstance(error, KeyboardInterrupt):
+      return True
+    error = error.__cause__ or error.__context__
+  return False
+
+
 def _import_tensorflow():
   """Imports TensorFlow and its TF1 layers without the C++ start-up chatter on stderr.
 
@@ -73,7 +83,9 @@ def _import_tensorflow():
     try:
       import tensorflow  # pylint: disable=g-import-not-at-top
       tensorflow.compat.v1.layers.Layer  # pylint: disable=pointless-statement
-    except Exception:
+    except Exception as e:
+      if _caused_by_ctrl_c(e):
+        raise KeyboardInterrupt from None
       os.dup2(saved_stderr, 2)
       parked.seek(0)
       sys.stderr.write(parked.read().decode(errors="replace"))

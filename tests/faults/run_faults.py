@@ -19,7 +19,8 @@ be within --tolerance of the uninterrupted run's.
 
 Then --mode=eval, predict --output and export run on that model_dir, each
 once to the end, then --interrupts times in all stopped by SIGINT (Ctrl-C) at
-a random moment of their run, start-up included. Each must end either
+a random moment of their run, start-up included (after its first tenth of a
+second, when Python has not yet run a line of run.py). Each must end either
 complete (exit 0) or with exit 130 and one line on stderr, no traceback; its
 report, predictions file or export folder must hold the earlier complete
 files or new complete ones, no temporary folder or file may be left, and the
@@ -68,6 +69,16 @@ def parse_args():
   return parser.parse_args()
 
 
+# Before this, Python has not run a line of run.py: a Ctrl-C then is Python's own KeyboardInterrupt.
+PYTHON_STARTUP_SECS = 0.1
+
+
+def sigint_as_in_a_terminal():
+  """In the child: SIGINT's default action, even when this script was started with it ignored
+  (`nohup ... &`), so that Ctrl-C reaches run.py as it does from a terminal."""
+  signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def child_env():
   env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
   return {**env, "PYTHONUNBUFFERED": "1", "PYTHONPATH": REPO}
@@ -110,7 +121,7 @@ def run_training(command, model_dir, log_path, kill=None, rng=None, startup_secs
   output, first_step_secs, sent = "", None, False
   with open(log_path, "w") as log, open(log_path) as reader:
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=child_env(),
-                               cwd=REPO)
+                               cwd=REPO, preexec_fn=sigint_as_in_a_terminal)
     try:
       while process.poll() is None and not sent:
         now = time.monotonic()
@@ -274,7 +285,8 @@ def interrupt_runs(args, model_dir, folder):
 def run_interrupted(command, delay):
   """Runs command, sends it SIGINT after delay seconds unless it ended; returns (exit, stderr)."""
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True, env=child_env(), cwd=REPO)
+                             text=True, env=child_env(), cwd=REPO,
+                             preexec_fn=sigint_as_in_a_terminal)
   try:
     try:
       _, err = process.communicate(timeout=delay)
@@ -316,7 +328,7 @@ def interrupt_modes(args, rng, model_dir, folder):
   for attempt in range(args.interrupts if not problems else 0):
     mode = list(runs)[attempt % len(runs)]
     command, output_problem = runs[mode]
-    delay = rng.uniform(0, durations[mode])
+    delay = rng.uniform(PYTHON_STARTUP_SECS, durations[mode])
     code, err = run_interrupted(command, delay)
     stopped += code == 130
     left = temporaries(folder) + temporaries(os.path.join(folder, "report"))

@@ -55,21 +55,16 @@ def matmul_gflops(dtype, size, warmup_calls=MATMUL_WARMUP_CALLS, timed_calls=MAT
   return 2 * size**3 / best / 1e9
 
 
-def cpu_info():
-  """{"model", "mhz", "flags"} of the first CPU in /proc/cpuinfo; what it lacks is None or empty."""
-  info = {"model": platform.processor() or platform.machine(), "mhz": None, "flags": set()}
+def cpu_model_and_mhz():
+  """(model name, clock in MHz) of the first CPU in /proc/cpuinfo; the clock None if unknown."""
+  model, mhz = platform.processor() or platform.machine(), None
   try:
-    with open("/proc/cpuinfo") as f:
+    with open(precision.CPUINFO_PATH) as f:
       lines = f.read().split("\n\n")[0].splitlines()
   except OSError:
-    return info
+    return model, mhz
   fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in lines)}
-  if fields.get("model name"):
-    info["model"] = fields["model name"]
-  if fields.get("cpu MHz"):
-    info["mhz"] = float(fields["cpu MHz"])
-  info["flags"] = set(fields.get("flags", "").split())
-  return info
+  return fields.get("model name") or model, float(fields["cpu MHz"]) if "cpu MHz" in fields else None
 
 
 def theoretical_gflops(cores, mhz, cpu_flags, fma_units=FMA_UNITS_PER_CORE):
@@ -88,10 +83,10 @@ def theoretical_gflops(cores, mhz, cpu_flags, fma_units=FMA_UNITS_PER_CORE):
 
 def probe(spec):
   """The machine: CPU, native bf16, FLOPs per example, theoretical and measured matmul peaks."""
-  size, cpu = spec["matmul_size"], cpu_info()
+  size, (model, mhz) = spec["matmul_size"], cpu_model_and_mhz()
   cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-  return {"cpu": cpu["model"], "cores": cores, "mhz": cpu["mhz"],
+  return {"cpu": model, "cores": cores, "mhz": mhz,
           "bf16_native": precision.bfloat16_supported(), "flops_per_example": count_flops(),
-          "theoretical_gflops": theoretical_gflops(cores, cpu["mhz"], cpu["flags"]),
+          "theoretical_gflops": theoretical_gflops(cores, mhz, precision.cpu_flags() or ()),
           "matmul_gflops": {systems.FLOAT32: matmul_gflops(systems.FLOAT32, size),
                             systems.BFLOAT16: matmul_gflops(systems.BFLOAT16, size)}}
