@@ -135,3 +135,8 @@ def sigint_after(steps):
         os.kill(os.getpid(), signal.SIGINT)
 
   return SigintAfter
+
+
+def copy_of(model_dir, folder):
+  """A copy of model_dir in folder, for a test that changes it."""
+  return shutil.copytree(model_dir, os.path.join(folder, "model"))

@@ -79,7 +79,6 @@ a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its
 """
 
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -90,23 +89,9 @@ from estimator_cnn.training import model_dir as model_dir_lib
 from estimator_cnn.training import safety
 from estimator_cnn.base.tf_setup import tf
 from tests import idx_fixtures
-from tests.helpers import TINY, read_only, run_in_process, run_script, small_disk, snapshot
+from tests.helpers import TINY, copy_of, read_only, run_in_process, run_script, small_disk, snapshot
 
 v1 = tf.compat.v1
-
-
-@pytest.fixture(scope="module")
-def trained(fixture_data, tmp_path_factory):
-  """A model_dir with checkpoints at steps 0 and 2 (gradient descent: small checkpoints)."""
-  path = str(tmp_path_factory.mktemp("trained") / "model")
-  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={path}", *TINY,
-                        "--optimizer=gradient_descent", "--steps=2") == 0
-  return path
-
-
-def copy_of(model_dir, folder):
-  """A copy of model_dir in folder, for a test that changes it."""
-  return shutil.copytree(model_dir, os.path.join(folder, "model"))
 
 
 def assert_one_line_error(err, message):

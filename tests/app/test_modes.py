@@ -19,7 +19,7 @@ from estimator_cnn.base import files
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.report import data_overview
 from estimator_cnn.report import eval_report
-from tests.helpers import TINY, read_only, run_in_process, small_disk, snapshot
+from tests.helpers import copy_of, read_only, run_in_process, small_disk, snapshot
 
 # {case: (a fresh exception, exit code, the line's words after the path)}
 FAULTS = {
@@ -40,19 +40,6 @@ def expected_line(fault, path, flag, kept):
     return f"interrupted by SIGINT: nothing written to {path}, {kept}\n"
   return (f"error: cannot write to {path}: {words.format(kept=kept)} and run again, or pass "
           f"another --{flag}\n")
-
-
-@pytest.fixture(scope="module")
-def trained(fixture_data, tmp_path_factory):
-  """A model_dir with checkpoints at steps 0 and 2 (gradient descent: small checkpoints)."""
-  path = str(tmp_path_factory.mktemp("trained") / "model")
-  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={path}", *TINY,
-                        "--optimizer=gradient_descent", "--steps=2") == 0
-  return path
-
-
-def copy_of(model_dir, folder):
-  return shutil.copytree(model_dir, os.path.join(folder, "model"))
 
 
 def checkpoint_files(model_dir):
