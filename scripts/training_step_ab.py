@@ -53,7 +53,7 @@ def training_session(images, labels, batch_size, make_input_fn):
     v1.set_random_seed(1)
     v1.train.get_or_create_global_step()
     if make_input_fn is None:
-      image_batch = v1.placeholder(tf.float32, [None, 28, 28])
+      image_batch = v1.placeholder(images.dtype, [None, 28, 28])
       label_batch = v1.placeholder(labels.dtype, [None])
       features = {model_fn.FEATURE_KEY: image_batch}
       rng = np.random.RandomState(1)

@@ -54,7 +54,11 @@ _HOW_TO_GET_DATA = (
 
 
 class FashionMNIST(typing.NamedTuple):
-  """The train and test splits; images float32 in [0, 1], labels int32."""
+  """The train and test splits; images uint8 pixels (N, 28, 28) in 0..255, labels int32.
+
+  Pixels stay uint8 (a quarter of float32's memory); the model scales them to [0, 1]
+  (model_fn.unit_range) and unit_float does it in numpy.
+  """
   train_images: np.ndarray
   train_labels: np.ndarray
   test_images: np.ndarray
@@ -180,7 +184,7 @@ def _check_labels(labels, source, first_line=None):
 
 
 def _load_idx_split(directory, split):
-  """Returns (images float32 in [0, 1], labels int32) of one IDX split."""
+  """Returns (images uint8, labels int32) of one IDX split."""
   images = _load_idx_file(directory, f"{split}_images")
   labels = _load_idx_file(directory, f"{split}_labels")
   images_path = os.path.join(directory, IDX_FILES[f"{split}_images"])
@@ -190,14 +194,22 @@ def _load_idx_split(directory, split):
         f"{images_path} holds {len(images)} images but {labels_path} holds "
         f"{len(labels)} labels; both files must come from the same dataset")
   _check_labels(labels, labels_path)
-  return _scale(images), labels.astype(np.int32)
+  return images, labels.astype(np.int32)
 
 
-def _scale(images):
-  """Returns integer `images` in 0..255 as float32 in [0, 1]."""
+def unit_float(images):
+  """Images as float32 in [0, 1]: uint8 pixels (0..255) scaled, float images as they are."""
+  if images.dtype != np.uint8:
+    return np.asarray(images, np.float32)
   scaled = images.astype(np.float32)
   scaled /= 255
   return scaled
+
+
+def with_unit_float_images(dataset):
+  """The dataset with float32 images in [0, 1], as plain Keras and PyTorch programs hold them."""
+  return dataset._replace(train_images=unit_float(dataset.train_images),
+                          test_images=unit_float(dataset.test_images))
 
 
 def _describe_csv_error(path, lines):
@@ -231,7 +243,7 @@ def read_csv(path):
     path: the CSV file.
 
   Returns:
-    (images float32 (N, 28, 28) in [0, 1], labels int32 (N,)).
+    (images uint8 (N, 28, 28) in 0..255, labels int32 (N,)).
   """
   path = os.fspath(path)
   try:
@@ -263,7 +275,7 @@ def read_csv(path):
     value = row[(row < 0) | (row > 255)][0]
     raise DataError(f"{path} line {bad_rows[0] + 2} holds pixel value {value},"
                     " expected 0..255")
-  images = _scale(pixels.reshape(-1, IMAGE_SIZE, IMAGE_SIZE))
+  images = pixels.reshape(-1, IMAGE_SIZE, IMAGE_SIZE).astype(np.uint8)
   return images, labels.astype(np.int32)
 
 

@@ -15,18 +15,27 @@ import numpy as np
 
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.data import idx_csv
 
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.json"
+_HASH_CHUNK = 10_000  # Examples hashed at a time.
 
 
 def data_fingerprint(dataset):
-  """Hash of the images and labels, so results on other data are never reused."""
+  """Hash of the images and labels, so results on other data are never reused.
+
+  uint8 images are hashed as float32 in [0, 1], a chunk at a time: the data held
+  them so when the stored studies ran, and their runs keep their folders.
+  """
   digest = hashlib.sha256()
   for array in (dataset.train_images, dataset.train_labels, dataset.test_images,
                 dataset.test_labels):
-    digest.update(f"{array.dtype}{array.shape}".encode())
-    digest.update(np.ascontiguousarray(array))
+    pixels = array.dtype == np.uint8
+    digest.update(f"{np.dtype(np.float32) if pixels else array.dtype}{array.shape}".encode())
+    for start in range(0, len(array), _HASH_CHUNK):
+      chunk = array[start:start + _HASH_CHUNK]
+      digest.update(np.ascontiguousarray(idx_csv.unit_float(chunk) if pixels else chunk))
   return digest.hexdigest()[:16]
 
 

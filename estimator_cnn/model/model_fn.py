@@ -1,7 +1,7 @@
 """The tf.estimator model_fn, split by mode; params["preset"] picks the network (model.presets)."""
 
 from estimator_cnn import estimator as tf_estimator
-from estimator_cnn.base.fashion_mnist import IMAGE_SIZE
+from estimator_cnn.base.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import networks
 from estimator_cnn.model import precision
@@ -36,6 +36,22 @@ def learning_rate(params):
   return tf.where(step < warmup, params["learning_rate"] * (step + 1) / warmup, decayed)
 
 
+def unit_range(images):
+  """Images as floats in [0, 1]: uint8 pixels (0..255, as the data holds them) are scaled."""
+  if images.dtype == tf.uint8:
+    return tf.cast(images, tf.float32) / 255.0
+  return images
+
+
+def training_loss(labels, logits, params):
+  """Cross-entropy against labels smoothed by params["label_smoothing"] (0: the one-hot labels)."""
+  smoothing = params.get("label_smoothing", 0.0)
+  if not smoothing:
+    return v1.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+  return v1.losses.softmax_cross_entropy(tf.one_hot(labels, NUM_CLASSES), logits,
+                                         label_smoothing=smoothing)
+
+
 def model_fn(features, labels, mode, params, config=None):
   """Estimator model_fn: PREDICT yields classes and probabilities, EVAL accuracy, TRAIN the loss.
 
@@ -47,7 +63,7 @@ def model_fn(features, labels, mode, params, config=None):
     raise ValueError(f"unknown preset {name!r}; presets: {', '.join(presets.PRESETS)}")
   preset = presets.PRESETS[name]
   params = {**preset.preset_params, **params}
-  images = features[FEATURE_KEY] if isinstance(features, dict) else features
+  images = unit_range(features[FEATURE_KEY] if isinstance(features, dict) else features)
   logits = precision.float32_logits(getattr(networks, preset.network), images,
                                    precision.compute_dtype(params.get("dtype")), params,
                                    training=mode == tf_estimator.ModeKeys.TRAIN)
@@ -60,8 +76,8 @@ def model_fn(features, labels, mode, params, config=None):
         mode, predictions=predictions,
         export_outputs={"serving_default": tf_estimator.export.PredictOutput(predictions)})
 
-  loss = v1.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
   if mode == tf_estimator.ModeKeys.TRAIN:
+    loss = training_loss(labels, logits, params)
     optimizer = OPTIMIZERS[params["optimizer"]](learning_rate=learning_rate(params))
     hooks = []
     replicas = config.num_worker_replicas if config is not None else 1
@@ -73,6 +89,7 @@ def model_fn(features, labels, mode, params, config=None):
       train_op = optimizer.minimize(loss, global_step=v1.train.get_global_step())
     return tf_estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, training_hooks=hooks)
 
+  loss = v1.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
   accuracy = v1.metrics.accuracy(labels=labels, predictions=predictions["classes"])
   return tf_estimator.EstimatorSpec(mode, loss=loss, eval_metric_ops={"accuracy": accuracy})
 

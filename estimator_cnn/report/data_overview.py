@@ -6,6 +6,7 @@ from matplotlib.figure import Figure
 import numpy as np
 
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+from estimator_cnn.data.idx_csv import unit_float
 from estimator_cnn.report.eval_report import save_figure
 
 DEFAULT_REPORT_DIR = os.path.join("reports", "data")
@@ -36,7 +37,7 @@ def plot_samples_per_class(images, labels, path):
       axes.set_xticks([])
       axes.set_yticks([])
       if column < len(examples):
-        axes.imshow(images[examples[column]], cmap="gray", vmin=0, vmax=1)
+        axes.imshow(unit_float(images[examples[column]]), cmap="gray", vmin=0, vmax=1)
       else:
         axes.set_frame_on(False)
     row[0].set_ylabel(CLASS_NAMES[label], rotation=0, ha="right", va="center")

@@ -10,6 +10,7 @@ import numpy as np
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import files
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, NUM_CLASSES
+from estimator_cnn.data.idx_csv import unit_float
 
 EVAL_REPORT_DIR = "eval_report"
 METRICS_FILE = "metrics.json"
@@ -191,7 +192,7 @@ def plot_prediction_grid(images, labels, probabilities, indices, title, path):
   figure.suptitle(title)
   for position, index in enumerate(indices):
     axes = figure.add_subplot(rows, GRID_COLUMNS, position + 1)
-    axes.imshow(images[index], cmap="gray", vmin=0, vmax=1)
+    axes.imshow(unit_float(images[index]), cmap="gray", vmin=0, vmax=1)
     predicted, truth = int(np.argmax(probabilities[index])), int(labels[index])
     colour = RIGHT_COLOUR if predicted == truth else WRONG_COLOUR
     axes.set_title(f"{CLASS_NAMES[predicted]} {probabilities[index][predicted]:.2f}\n"

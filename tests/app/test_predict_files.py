@@ -21,7 +21,7 @@ TINT = np.array([0.1, 0.2, 0.6])  # A garment dyed blue on white: 1 - g * (1 - T
 
 @pytest.fixture(scope="module")
 def test_images(fixture_data):
-  return idx_csv.load_fashion_mnist(fixture_data).test_images
+  return idx_csv.unit_float(idx_csv.load_fashion_mnist(fixture_data).test_images)
 
 
 def light_colour_photo(garment):

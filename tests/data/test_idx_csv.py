@@ -35,17 +35,25 @@ def test_write_idx_read_idx_round_trip(tmp_path):
     np.testing.assert_array_equal(idx_csv.read_idx(tmp_path / name), array)
 
 
+def test_unit_float_scales_pixels_and_keeps_float_images():
+  pixels = np.array([[0, 51, 255]], np.uint8)
+  np.testing.assert_array_equal(idx_csv.unit_float(pixels), np.float32([[0.0, 0.2, 1.0]]))
+  assert idx_csv.unit_float(pixels).dtype == np.float32
+  floats = np.array([[0.0, 0.5]], np.float64)
+  assert idx_csv.unit_float(floats).dtype == np.float32
+  np.testing.assert_array_equal(idx_csv.unit_float(floats), floats)
+
+
 def test_load_fixture(fixture_dir):
   dataset = idx_csv.load_fashion_mnist(fixture_dir)
   assert dataset.train_images.shape == (200, 28, 28)
   assert dataset.test_images.shape == (100, 28, 28)
-  assert dataset.train_images.dtype == np.float32
+  assert dataset.train_images.dtype == np.uint8
   assert dataset.train_labels.shape == (200,)
   assert dataset.train_labels.dtype == np.int32
-  assert 0 <= dataset.train_images.min() and dataset.train_images.max() <= 1
   np.testing.assert_array_equal(np.bincount(dataset.train_labels), [20] * 10)
   images, labels = idx_fixtures.make_images(200, seed=0)
-  np.testing.assert_allclose(dataset.train_images, images / 255, rtol=1e-6)
+  np.testing.assert_array_equal(dataset.train_images, images)
   np.testing.assert_array_equal(dataset.train_labels, labels)
   assert dataset.source == fixture_dir
 

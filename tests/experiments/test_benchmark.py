@@ -131,17 +131,26 @@ def test_the_peak_of_shares_is_the_larger_of_measured_and_theoretical():
   assert schedule.peak_gflops({**probe, "theoretical_gflops": None}, "float32") == 450.0
 
 
+def test_anonymous_memory_is_part_of_the_rss():
+  with open(f"/proc/{os.getpid()}/statm") as statm:
+    rss_mb = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+  assert 0 < schedule.anonymous_mb(os.getpid()) < rss_mb
+  assert schedule.anonymous_mb(2**22 + 1) is None  # Above Linux's largest pid: no such process.
+
+
 def test_ratios_to_the_baselines():
   rows = {"ours_fp32": {"train_examples_per_sec": 330.0, "eval_examples_per_sec": 900.0,
-                        "peak_rss_mb": 900.0},
+                        "peak_rss_mb": 900.0, "peak_anonymous_mb": 440.0},
           "tf_estimator": {"train_examples_per_sec": 300.0, "eval_examples_per_sec": 1000.0,
-                           "peak_rss_mb": 1000.0, "time_to_accuracy": {"seconds": 90.0}},
+                           "peak_rss_mb": 1000.0, "peak_anonymous_mb": 400.0,
+                           "time_to_accuracy": {"seconds": 90.0}},
           "torch_fp32": {"status": "not measured: no torch stack"},
           "ours_fast": {"time_to_accuracy": {"seconds": 27.0}}}
   assert report.ratio_lines(rows) == [
       "- ours_fp32 / tf_estimator, training examples/s: 1.10x",
       "- ours_fp32 / tf_estimator, eval examples/s: 0.90x",
       "- ours_fp32 / tf_estimator, peak memory: 0.90x",
+      "- ours_fp32 / tf_estimator, peak anonymous memory: 1.10x",
       "- time to accuracy, ours_fast / tf_estimator (the blog's recipe): 0.30x"]
 
 
@@ -149,7 +158,8 @@ def _results():
   row = {"label": "tf.estimator on TF 2.21, float32", "stack": "current", "status": "ok",
          "tensorflow": "2.21.0", "runtime": "tf.estimator 2.15.0", "dtype": "float32",
          "batch_size": 100, "train_examples_per_sec": 1234.5, "train_samples": [1200.0, 1234.5],
-         "eval_examples_per_sec": 4321.0, "peak_rss_mb": 987.6, "share_of_peak": 0.25,
+         "eval_examples_per_sec": 4321.0, "peak_rss_mb": 987.6, "peak_anonymous_mb": 512.3,
+         "share_of_peak": 0.25,
          "time_to_accuracy": {"text": "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s)"}}
   return {
       "started": "2026-11-21 23:30:00 UTC",
@@ -183,9 +193,9 @@ def test_results_are_written_as_json_and_markdown(tmp_path):
   assert "float32 150 GFLOP/s, bfloat16 20 GFLOP/s." in markdown
   assert "beats the theoretical peak" not in markdown
   table = [line for line in markdown.splitlines() if line.startswith("| ")]
-  assert len(table) == 3 and all(line.count("|") == 10 for line in table)
+  assert len(table) == 3 and all(line.count("|") == 11 for line in table)
   assert table[1] == ("| ours_fp32 | tf.estimator on TF 2.21, float32 | tf.estimator 2.15.0, "
-                      "TF 2.21.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | "
+                      "TF 2.21.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | 512 | "
                       "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s) |")
   assert f"| bfloat16 | {systems.NOT_SUPPORTED} |" in table[2]
 
@@ -278,6 +288,7 @@ def test_tiny_benchmark_end_to_end(tmp_path):
     assert row["status"] == "ok" and len(row["train_samples"]) == 1
     assert row["train_examples_per_sec"] > 0 and row["eval_examples_per_sec"] > 0
     assert row["peak_rss_mb"] > 100 and row["batch_size"] == 10
+    assert 50 < row["peak_anonymous_mb"] < row["peak_rss_mb"]
     tta = row["time_to_accuracy"]
     assert tta["step"] == 2 and tta["seconds"] > tta["train_secs"] > 0
   assert results["systems"]["ours_fp32"]["runtime"] == "tf.estimator 2.15.0"

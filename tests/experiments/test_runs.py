@@ -34,6 +34,17 @@ def test_data_fingerprint_changes_with_any_label():
   assert fingerprint != runs.data_fingerprint(types.SimpleNamespace(**changed))
 
 
+def test_data_fingerprint_of_pixels_is_that_of_the_float_images_studies_stored():
+  rng = np.random.default_rng(0)
+  pixels = types.SimpleNamespace(
+      train_images=rng.integers(0, 256, (25_001, 2, 2), np.uint8), train_labels=np.arange(25_001),
+      test_images=rng.integers(0, 256, (3, 2, 2), np.uint8), test_labels=np.arange(3))
+  floats = types.SimpleNamespace(**{**vars(pixels), **{
+      key: pixels.__dict__[key].astype(np.float32) / 255 for key in ("train_images",
+                                                                    "test_images")}})
+  assert runs.data_fingerprint(pixels) == runs.data_fingerprint(floats)
+
+
 def test_result_and_progress_round_trip_and_are_none_before(tmp_path):
   model_dir = str(tmp_path)
   assert runs.load_result(model_dir) is None and runs.load_progress(model_dir) is None

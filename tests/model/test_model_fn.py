@@ -82,3 +82,27 @@ def test_variable_shapes_include_optimizer_slots():
   shapes = model_fn.variable_shapes({"conv_blocks": 2})
   assert shapes["dense/kernel"] == [7 * 7 * 64, 1024]
   assert "dense/kernel/Adam_1" in shapes and "global_step" in shapes
+
+
+def test_uint8_pixels_are_scaled_to_the_float_images_of_the_same_picture():
+  pixels = np.random.RandomState(0).randint(0, 256, (BATCH, 28, 28)).astype(np.uint8)
+  with tf.Graph().as_default(), v1.Session() as session:
+    scaled = session.run(model_fn.unit_range(tf.constant(pixels)))
+    floats = session.run(model_fn.unit_range(tf.constant(pixels / 255, tf.float32)))
+  assert scaled.dtype == np.float32 and scaled.min() >= 0 and scaled.max() <= 1
+  np.testing.assert_array_equal(scaled, pixels.astype(np.float32) / 255)
+  np.testing.assert_array_equal(floats, (pixels / 255).astype(np.float32))
+
+
+def test_label_smoothing_trains_against_smoothed_targets():
+  with tf.Graph().as_default(), v1.Session() as session:
+    logits = tf.constant([[10.0] + [0.0] * 9, [0.0, 10.0] + [0.0] * 8])
+    labels = tf.constant([0, 1])
+    plain, smoothed = session.run([
+        model_fn.training_loss(labels, logits, {}),
+        model_fn.training_loss(labels, logits, {"label_smoothing": 0.1})])
+  # Smoothed targets 0.9 + 0.01 on the label and 0.01 elsewhere: cross-entropy of softmax.
+  log_softmax = 10.0 - np.log(np.exp(10.0) + 9)
+  expected = -(0.91 * log_softmax + 0.09 * (log_softmax - 10.0))
+  assert plain == pytest.approx(-log_softmax, rel=1e-3)
+  assert smoothed == pytest.approx(expected, rel=1e-3)

@@ -62,7 +62,7 @@ def test_export_writes_version_1_in_export_dir(export_dir):
 
 def test_saved_model_predicts_like_the_estimator_in_a_fresh_process(
     fixture_data, tiny_model_dir, export_dir, tmp_path):
-  images = idx_csv.load_fashion_mnist(fixture_data).test_images[:50]
+  images = idx_csv.unit_float(idx_csv.load_fashion_mnist(fixture_data).test_images[:50])
   outputs, info = reload_in_fresh_process(os.path.join(export_dir, "1"), images, tmp_path)
   assert info == {"input": ["x", [None, 28, 28], "float32"], "estimator_cnn_imported": False}
   assert sorted(outputs) == sorted(saved_model.OUTPUT_NAMES)

@@ -48,7 +48,7 @@ def _setup(spec):
   model.compile(optimizer=keras.optimizers.Adam(BLOG_PARAMS["learning_rate"]),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"])
-  dataset = idx_csv.load_fashion_mnist(spec["data_dir"])
+  dataset = idx_csv.with_unit_float_images(idx_csv.load_fashion_mnist(spec["data_dir"]))
   batches = (tf.data.Dataset.from_tensor_slices((dataset.train_images, dataset.train_labels))
              .shuffle(len(dataset.train_labels), seed=spec["seed"]).repeat()
              .batch(spec["batch_size"])

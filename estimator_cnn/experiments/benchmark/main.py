@@ -54,6 +54,11 @@ def _run_or_fail(workers, task, name, machine, label, failures, seed=1):
   return result, launched
 
 
+def _anonymous(result):
+  anonymous = result.get("peak_anonymous_mb")
+  return "" if anonymous is None else f" ({anonymous:.0f} anonymous)"
+
+
 def _measure_throughput(workers, names, machine, rows, failures):
   """Measures the systems round by round; fills their rows; returns the order they ran in."""
   rounds = workers.settings["rounds"]
@@ -67,7 +72,7 @@ def _measure_throughput(workers, names, machine, rows, failures):
     samples[name].append(result)
     print(f"{label} {result['train_examples_per_sec']:7.0f} train, "
           f"{result['eval_examples_per_sec']:7.0f} eval examples/s, "
-          f"{result['peak_rss_mb']:5.0f} MB  ({result['dtype']})", flush=True)
+          f"{result['peak_rss_mb']:5.0f} MB{_anonymous(result)}  ({result['dtype']})", flush=True)
   for name, results in samples.items():
     if not results:
       rows[name]["status"] = "failed"

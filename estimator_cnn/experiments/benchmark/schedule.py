@@ -10,6 +10,7 @@ from estimator_cnn.experiments.benchmark import systems
 
 WORKER_MODULE = "estimator_cnn.experiments.benchmark"
 WORKER_TIMEOUT_SECS = 3600
+MEMORY_SAMPLE_SECS = 0.05
 
 
 def schedule(names, rounds):
@@ -17,23 +18,54 @@ def schedule(names, rounds):
   return [(round_index, name) for round_index in range(rounds) for name in names]
 
 
+def anonymous_mb(pid):
+  """The process's anonymous resident memory (RssAnon) in MB; None where /proc has none."""
+  try:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+      for line in status:
+        if line.startswith("RssAnon:"):
+          return int(line.split()[1]) / 1024
+  except OSError:
+    pass
+  return None
+
+
+def _run_sampling_memory(command):
+  """(exit code, stdout, stderr, peak anonymous MB or None) of command, its memory read every
+  MEMORY_SAMPLE_SECS from outside; raises subprocess.TimeoutExpired after WORKER_TIMEOUT_SECS."""
+  process = subprocess.Popen(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  deadline, peak = time.monotonic() + WORKER_TIMEOUT_SECS, None
+  while True:
+    sample = anonymous_mb(process.pid)
+    if sample is not None:
+      peak = max(peak or 0.0, sample)
+    try:
+      stdout, stderr = process.communicate(timeout=MEMORY_SAMPLE_SECS)
+      return process.returncode, stdout, stderr, peak
+    except subprocess.TimeoutExpired:
+      if time.monotonic() > deadline:
+        process.kill()
+        process.communicate()
+        raise
+
+
 def run_in_subprocess(python, spec):
   """Runs `spec` in a fresh `python -m estimator_cnn.experiments.benchmark --worker`; returns
-  (result or None, launch time, error text or None)."""
+  (result or None, launch time, error text or None). The result gains the worker's peak
+  anonymous memory, its RSS without the pages mapped from files (TensorFlow's libraries)."""
   command = [python, "-m", WORKER_MODULE, f"--worker={json.dumps(spec)}"]
   # Keras 3 must not see TF_USE_LEGACY_KERAS; stacks.subprocess_env removes it.
   launched = time.time()
   try:
-    result = subprocess.run(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(),
-                            capture_output=True, text=True, timeout=WORKER_TIMEOUT_SECS,
-                            check=False)
+    returncode, stdout, stderr, peak_anonymous = _run_sampling_memory(command)
   except subprocess.TimeoutExpired:
     return None, launched, f"timed out after {WORKER_TIMEOUT_SECS} s"
-  lines = result.stdout.strip().splitlines()
-  if result.returncode != 0 or not lines:
-    error_lines = result.stderr.strip().splitlines() or ["(no output)"]
-    return None, launched, f"exit code {result.returncode}: {error_lines[-1]}"
-  return json.loads(lines[-1]), launched, None
+  lines = stdout.strip().splitlines()
+  if returncode != 0 or not lines:
+    error_lines = stderr.strip().splitlines() or ["(no output)"]
+    return None, launched, f"exit code {returncode}: {error_lines[-1]}"
+  return {**json.loads(lines[-1]), "peak_anonymous_mb": peak_anonymous}, launched, None
 
 
 class Workers:
@@ -65,12 +97,18 @@ def _median(values):
   return statistics.median(values) if values else None
 
 
+def _max(values):
+  values = [v for v in values if v is not None]
+  return max(values) if values else None
+
+
 def summarize_throughput(samples):
   """One system's throughput summary from its measurements' results."""
   return {"train_examples_per_sec": _median(s["train_examples_per_sec"] for s in samples),
           "train_samples": [s["train_examples_per_sec"] for s in samples],
           "eval_examples_per_sec": _median(s["eval_examples_per_sec"] for s in samples),
-          "peak_rss_mb": max(s["peak_rss_mb"] for s in samples)}
+          "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
+          "peak_anonymous_mb": _max(s.get("peak_anonymous_mb") for s in samples)}
 
 
 def summarize_time_to_accuracy(runs, target, max_steps):

@@ -42,7 +42,7 @@ def _setup(spec):
   torch.manual_seed(spec["seed"])
   model = blog_network()
   optimizer = torch.optim.Adam(model.parameters(), lr=BLOG_PARAMS["learning_rate"])
-  dataset = idx_csv.load_fashion_mnist(spec["data_dir"])
+  dataset = idx_csv.with_unit_float_images(idx_csv.load_fashion_mnist(spec["data_dir"]))
   info = {"tensorflow": "-", "runtime": f"PyTorch {torch.__version__}",
           "batch_size": spec["batch_size"], "dtype": systems.FLOAT32}
   return model, optimizer, dataset, info
