@@ -13,6 +13,7 @@ import numpy as np
 
 from estimator_cnn.app.train import prepare_model_dir
 from estimator_cnn.base import files
+from estimator_cnn.base import errors
 from estimator_cnn.base.errors import Interrupted, UserError
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
@@ -160,7 +161,8 @@ def _require_model_dir(settings):
 
 @contextlib.contextmanager
 def _stops_in_one_line(path=None, flag=None, kept=None):
-  """Turns Ctrl-C, and a failed write to --flag's path (disk full, not writable), into one line.
+  """Turns Ctrl-C or SIGTERM, and a failed write to --flag's path (disk full, not writable), into
+  one line.
 
   The line says that nothing was written to path, and what is kept there, e.g.
   "its earlier versions are kept".
@@ -168,9 +170,10 @@ def _stops_in_one_line(path=None, flag=None, kept=None):
   try:
     with _write_failures_in_one_line(path, kept, flag) if path else contextlib.nullcontext():
       yield
-  except KeyboardInterrupt:
-    raise Interrupted("interrupted by SIGINT: nothing written"
-                      + (f" to {path}, {kept}" if path else "")) from None
+  except KeyboardInterrupt as e:
+    stopped_by = errors.signal_of(e)
+    raise Interrupted(f"interrupted by {stopped_by.name}: nothing written"
+                      + (f" to {path}, {kept}" if path else ""), stopped_by) from None
 
 
 def _write_failures_in_one_line(path, kept, flag=None):

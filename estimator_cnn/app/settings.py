@@ -53,8 +53,7 @@ def model_params(settings, saved=None):
   if preset == saved_preset:
     params.update(saved)
   if tuned_recipe(settings, preset):
-    params.update(presets.tuned_recipe_params(settings.recipe,
-                                              settings.max_steps or settings.steps))
+    params.update(presets.tuned_recipe_params(settings.recipe))
   for key in presets.DEFAULT_PARAMS:
     value = getattr(settings, key)
     if value is None:

@@ -1,12 +1,13 @@
 """Runs a command-line action: a user's mistake becomes one line on stderr and a non-zero exit.
 
-So does Ctrl-C (exit code 130). Any other exception is a bug and keeps its
+So does Ctrl-C (exit code 130), and SIGTERM (143) after the same clean-up. Any other exception is a bug and keeps its
 traceback; verbose shows the traceback of users' mistakes and of Ctrl-C too.
 """
 
 import contextlib
 import importlib
 import logging
+import signal
 import sys
 import threading
 import traceback
@@ -55,6 +56,26 @@ def _failed_event_writes_kept_quiet():
     threading.excepthook = previous
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+  """Makes SIGTERM raise errors.Terminated in the main thread meanwhile, as SIGINT raises
+  KeyboardInterrupt: the blocks that clean up after Ctrl-C (temporary folders, partial
+  files) then run for SIGTERM too. Training sets its own handler, which saves a checkpoint."""
+  if threading.current_thread() is not threading.main_thread():
+    yield
+    return
+
+  def terminate(signum, frame):
+    del signum, frame
+    raise errors.Terminated()
+
+  previous = signal.signal(signal.SIGTERM, terminate)
+  try:
+    yield
+  finally:
+    signal.signal(signal.SIGTERM, previous)
+
+
 def run(action, *args, verbose=False):
   """Runs action(*args), `action` named "module:function" and imported here; returns the exit code.
 
@@ -64,12 +85,12 @@ def run(action, *args, verbose=False):
   quiet_tensorflow()
   module, function = action.split(":")
   try:
-    with _failed_event_writes_kept_quiet():
+    with _failed_event_writes_kept_quiet(), _terminate_as_interrupt():
       getattr(importlib.import_module(module), function)(*args)
   except (UserError, KeyboardInterrupt) as e:
     if verbose:
       traceback.print_exc()
-    error = e if isinstance(e, UserError) else errors.stopped_early()
+    error = e if isinstance(e, UserError) else errors.stopped_early(e)
     print(f"{error.prefix}{error}", file=sys.stderr)
     return error.exit_code
   return 0

@@ -22,9 +22,22 @@ class Interrupted(UserError):
     self.exit_code = 128 + signal_number
 
 
-def stopped_early():
-  """Ctrl-C where nothing was being written: nothing to keep or clean, so run it again."""
-  return Interrupted("interrupted by SIGINT: stopped before the end; run the same command again")
+class Terminated(KeyboardInterrupt):
+  """SIGTERM, raised in the main thread as Ctrl-C is (base.command), so it cleans up the same."""
+  signal_number = signal.SIGTERM
+
+
+def signal_of(interrupt):
+  """The signal a KeyboardInterrupt stands for: SIGTERM for Terminated, else SIGINT."""
+  return signal.Signals(getattr(interrupt, "signal_number", signal.SIGINT))
+
+
+def stopped_early(interrupt=None):
+  """Ctrl-C (or SIGTERM) where nothing was being written: nothing to keep or clean, so run it
+  again."""
+  stopped_by = signal_of(interrupt)
+  return Interrupted(f"interrupted by {stopped_by.name}: stopped before the end; run the same "
+                     "command again", stopped_by)
 
 
 class TrainingInterrupted(Interrupted):

@@ -142,10 +142,11 @@ PRESETS = {preset.name: preset for preset in (
 DEFAULT_STEPS = PRESETS[DEFAULT_PRESET].recipe.steps
 
 
-def tuned_recipe_params(name, last_step=None):
-  """The model params TUNED_RECIPES[name] sets; its schedule ends at last_step, else its own."""
+def tuned_recipe_params(name):
+  """The model params TUNED_RECIPES[name] sets; its schedule ends at its own last step (training
+  moves the end to the run's, app.settings.schedule_ending_at)."""
   settings = TUNED_RECIPES[name]
   params = {key: value for key, value in settings.items() if key not in RUN_SETTINGS}
   if "lr_schedule" in params:
-    params["decay_steps"] = last_step or settings["steps"]
+    params["decay_steps"] = settings["steps"]
   return params

@@ -1,16 +1,28 @@
-"""base.command: a user's mistake and Ctrl-C are one line on stderr; a failed event write is too."""
+"""base.command: a user's mistake, Ctrl-C and SIGTERM are one line on stderr; a failed event write
+is too."""
 
 import errno
 import logging
 import os
+import signal
 import threading
+import time
 
 from estimator_cnn.base import command
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 
 
 def _interrupted():
   raise KeyboardInterrupt
+
+
+def _terminated_while_writing(folder):
+  with files.folder_written_atomically(folder) as staging:
+    with open(os.path.join(staging, "report.md"), "w") as f:
+      f.write("half a report")
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(60)  # The handler raises at once.
 
 
 def _mistake():
@@ -21,6 +33,15 @@ def test_ctrl_c_is_one_line_and_exit_code_130(capsys):
   assert command.run(f"{__name__}:_interrupted") == 130
   assert capsys.readouterr().err == ("interrupted by SIGINT: stopped before the end; run the "
                                      "same command again\n")
+
+
+def test_sigterm_cleans_up_as_ctrl_c_does_and_is_exit_code_143(tmp_path, capsys):
+  before = signal.getsignal(signal.SIGTERM)
+  assert command.run(f"{__name__}:_terminated_while_writing", str(tmp_path / "report")) == 143
+  assert capsys.readouterr().err == ("interrupted by SIGTERM: stopped before the end; run the "
+                                     "same command again\n")
+  assert os.listdir(tmp_path) == []  # Neither the report nor its hidden temporary folder.
+  assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_a_mistake_is_one_line_and_exit_code_1(capsys):

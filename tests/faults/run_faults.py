@@ -18,10 +18,11 @@ complete checkpoints, no partial files and no lock, and its test accuracy must
 be within --tolerance of the uninterrupted run's.
 
 Then --mode=eval, predict --output and export run on that model_dir, each
-once to the end, then --interrupts times in all stopped by SIGINT (Ctrl-C) at
-a random moment of their run, start-up included (after its first tenth of a
-second, when Python has not yet run a line of run.py). Each must end either
-complete (exit 0) or with exit 130 and one line on stderr, no traceback; its
+once to the end, then --interrupts times in all stopped by SIGINT (Ctrl-C) or
+SIGTERM (kill), in turn, at a random moment of their run, start-up included
+(after its first tenth of a second, when Python has not yet run a line of
+run.py). Each must end either complete (exit 0) or with exit 130 (143) and one
+line on stderr, no traceback; its
 report, predictions file or export folder must hold the earlier complete
 files or new complete ones, no temporary folder or file may be left, and the
 model_dir's checkpoint files must be unchanged. Exits 0 when every check
@@ -65,12 +66,14 @@ def parse_args():
   parser.add_argument("--tolerance", type=float, default=0.03,
                       help="Largest accuracy difference to the uninterrupted run.")
   parser.add_argument("--interrupts", type=int, default=12,
-                      help="SIGINTs sent to eval, predict --output and export, in turn.")
+                      help="SIGINTs and SIGTERMs sent to eval, predict --output and export, "
+                      "in turn.")
   return parser.parse_args()
 
 
 # Before this, Python has not run a line of run.py: a Ctrl-C then is Python's own KeyboardInterrupt.
 PYTHON_STARTUP_SECS = 0.1
+INTERRUPT_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Each in turn, for one run of each mode.
 
 
 def sigint_as_in_a_terminal():
@@ -282,8 +285,8 @@ def interrupt_runs(args, model_dir, folder):
   }
 
 
-def run_interrupted(command, delay):
-  """Runs command, sends it SIGINT after delay seconds unless it ended; returns (exit, stderr)."""
+def run_interrupted(command, delay, signum=signal.SIGINT):
+  """Runs command, sends it signum after delay seconds unless it ended; returns (exit, stderr)."""
   process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                              text=True, env=child_env(), cwd=REPO,
                              preexec_fn=sigint_as_in_a_terminal)
@@ -291,7 +294,7 @@ def run_interrupted(command, delay):
     try:
       _, err = process.communicate(timeout=delay)
     except subprocess.TimeoutExpired:
-      process.send_signal(signal.SIGINT)
+      process.send_signal(signum)
       _, err = process.communicate(timeout=RUN_TIMEOUT_SECS)
   finally:
     if process.poll() is None:  # This script failed or was interrupted: end the run too.
@@ -300,22 +303,24 @@ def run_interrupted(command, delay):
   return process.returncode, err
 
 
-def interrupt_problem(code, err):
-  """'' when a run ended complete, or on SIGINT in one line without traceback; else what is wrong.
+def interrupt_problem(code, err, signum):
+  """'' when a run ended complete, or on signum in one line without traceback; else what is
+  wrong.
 
-  A SIGINT while Python exits, after the run completed, ends it by the signal (-2),
-  silently.
+  The signal before run.py handles it (SIGTERM while the flags load) or after (while
+  Python exits, the run complete) ends the run by the signal (-2, -15), silently.
   """
   lines = err.strip().splitlines()
-  if (code == 0 or (code == -signal.SIGINT and not lines)
-      or (code == 130 and len(lines) == 1 and lines[0].startswith("interrupted by SIGINT: "))):
+  if (code == 0 or (code == -signum and not lines)
+      or (code == 128 + signum and len(lines) == 1
+          and lines[0].startswith(f"interrupted by {signal.Signals(signum).name}: "))):
     return ""
   return f"exit {code}, stderr ends: {err.strip()[-400:]!r}"
 
 
 def interrupt_modes(args, rng, model_dir, folder):
   """Runs eval, predict --output and export once each, then stops them --interrupts times with
-  SIGINT at random moments; returns (problems, runs ended by the SIGINT)."""
+  SIGINT and SIGTERM in turn at random moments; returns (problems, runs ended by the signal)."""
   runs = interrupt_runs(args, model_dir, folder)
   digests = checkpoint_digests(model_dir)
   durations, problems, stopped = {}, [], 0
@@ -328,17 +333,18 @@ def interrupt_modes(args, rng, model_dir, folder):
   for attempt in range(args.interrupts if not problems else 0):
     mode = list(runs)[attempt % len(runs)]
     command, output_problem = runs[mode]
+    signum = INTERRUPT_SIGNALS[attempt // len(runs) % len(INTERRUPT_SIGNALS)]
     delay = rng.uniform(PYTHON_STARTUP_SECS, durations[mode])
-    code, err = run_interrupted(command, delay)
-    stopped += code == 130
+    code, err = run_interrupted(command, delay, signum)
+    stopped += code == 128 + signum
     left = temporaries(folder) + temporaries(os.path.join(folder, "report"))
-    problem = (interrupt_problem(code, err) or output_problem()
+    problem = (interrupt_problem(code, err, signum) or output_problem()
                or (f"left {left}" if left else "")
                or ("the model_dir's checkpoint files changed"
                    if checkpoint_digests(model_dir) != digests else ""))
     if problem:
       problems.append(f"{mode} stopped at {delay:.2f} s: {problem}")
-    print(f"  {mode}: SIGINT at {delay:.2f} s of {durations[mode]:.2f} s, exit {code}"
+    print(f"  {mode}: {signal.Signals(signum).name} at {delay:.2f} s of {durations[mode]:.2f} s, exit {code}"
           f"{'  ' + err.strip().splitlines()[-1] if err.strip() else ''}"
           f"{'  PROBLEM: ' + problem if problem else ''}", flush=True)
   return problems, stopped
@@ -440,14 +446,14 @@ def main():
         f"{accuracy} vs {reference_accuracy:.4f} (difference {difference:+.4f}, tolerance "
         f"{args.tolerance})")
   if args.interrupts:
-    print(f"\nSIGINT at random moments of eval, predict --output and export on {model_dir}",
-          flush=True)
+    print(f"\nSIGINT and SIGTERM at random moments of eval, predict --output and export on "
+          f"{model_dir}", flush=True)
     outputs = os.path.join(base, "outputs")
     os.makedirs(outputs)
     problems, stopped = interrupt_modes(args, rng, model_dir, outputs)
     failures.extend(problems)
-    check("Ctrl-C in eval/predict/export: one line, no partial", not problems,
-          f"{stopped}/{args.interrupts} runs stopped by SIGINT, the others ended first; "
+    check("Ctrl-C and kill in eval/predict/export: one line, no partial", not problems,
+          f"{stopped}/{args.interrupts} runs stopped by the signal, the others ended first; "
           f"{len(problems)} problem(s)")
 
   print("\nrun  kill mode          secs  last step  resumes at  partial files  lock left by  "
