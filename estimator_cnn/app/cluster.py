@@ -50,13 +50,15 @@ class _ReportMetrics(tf_estimator.Exporter):
                          self._keep_best)
 
 
-class _TaskProgressHook(v1.train.SessionRunHook):
-  """Prints the global step and this task's speed every `every_n_steps` of its own steps."""
+class TaskProgressHook(v1.train.SessionRunHook):
+  """Prints the global step and this task's speed every `every_n_steps` of its own steps, and
+  keeps the global step its training ended at (final_global_step; None before then)."""
 
   def __init__(self, batch_size, last_step, every_n_steps):
     self._batch_size = batch_size
     self._last_step = last_step
     self._every_n_steps = every_n_steps
+    self.final_global_step = None
 
   def begin(self):
     self._global_step = v1.train.get_global_step()
@@ -83,6 +85,10 @@ class _TaskProgressHook(v1.train.SessionRunHook):
           f"{steps_per_sec:.2f} steps/s  {steps_per_sec * self._batch_size:.0f} examples/s",
           flush=True)
     self._logged_steps, self._logged_time = self._steps, now
+
+  def end(self, session):
+    # A worker ends before the chief's last checkpoint: the cluster's step, not the checkpoint's.
+    self.final_global_step = int(session.run(self._global_step))
 
 
 def _run_config():
@@ -131,10 +137,11 @@ def _run_task(settings, run_config):
       model_dir, {**params, "sync_replicas": settings.sync_replicas},
       settings.seed + (run_config.global_id_in_cluster or 0), settings.log_every,
       save_checkpoints_steps=plan.eval_every)
+  progress = TaskProgressHook(plan.batch_size, settings.max_steps, settings.log_every)
   train_spec = tf_estimator.TrainSpec(
       build.train_input_fn(training.train_images, training.train_labels, plan.batch_size),
       max_steps=settings.max_steps,
-      hooks=[_TaskProgressHook(plan.batch_size, settings.max_steps, settings.log_every)])
+      hooks=[progress])
   eval_spec = tf_estimator.EvalSpec(
       build.eval_input_fn(eval_images, eval_labels), steps=None,
       name=None if split == "test" else split,
@@ -142,4 +149,6 @@ def _run_task(settings, run_config):
       throttle_secs=EVALUATOR_THROTTLE_SECS)
   print(f"{name}: starting, model_dir {model_dir}", flush=True)
   tf_estimator.train_and_evaluate(estimator, train_spec, eval_spec)
-  print(f"{name}: done, global_step {build.global_step(estimator)}", flush=True)
+  trained_to = progress.final_global_step  # None for the evaluator, which does not train.
+  print(f"{name}: done, global_step "
+        f"{build.global_step(estimator) if trained_to is None else trained_to}", flush=True)

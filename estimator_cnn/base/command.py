@@ -1,7 +1,8 @@
 """Runs a command-line action: a user's mistake becomes one line on stderr and a non-zero exit.
 
-So does Ctrl-C (exit code 130), and SIGTERM (143) after the same clean-up. Any other exception is a bug and keeps its
-traceback; verbose shows the traceback of users' mistakes and of Ctrl-C too.
+So does Ctrl-C (exit code 130), and SIGTERM (143) after the same clean-up. Any
+other exception is a bug and keeps its traceback; verbose shows the traceback of
+users' mistakes and of Ctrl-C too.
 """
 
 import contextlib

@@ -16,7 +16,9 @@ import time
 
 import pytest
 
+from estimator_cnn.app import cluster as cluster_lib
 from estimator_cnn.base import command
+from estimator_cnn.base.tf_setup import tf
 from tests.helpers import REPO, RUN_PY, parse_settings
 
 LAUNCHER = os.path.join(REPO, "scripts", "launch_cluster.py")
@@ -120,6 +122,19 @@ class _Cluster:
           os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
           pass
+
+
+def test_task_progress_keeps_the_global_step_training_ended_at():
+  v1 = tf.compat.v1
+  with tf.Graph().as_default():
+    global_step = v1.train.get_or_create_global_step()
+    train_op = v1.assign_add(global_step, 1)
+    progress = cluster_lib.TaskProgressHook(batch_size=10, last_step=12, every_n_steps=5)
+    with v1.train.MonitoredSession(hooks=[progress, v1.train.StopAtStepHook(last_step=12)]) as s:
+      assert progress.final_global_step is None
+      while not s.should_stop():
+        s.run(train_op)
+  assert progress.final_global_step == 12
 
 
 def _last_step(cluster, task):

@@ -30,7 +30,8 @@ def test_recipe_sets_the_defaults():
   assert params == {**presets.DEFAULT_PARAMS, "preset": "blog_cnn",
                     "learning_rate": FAST["learning_rate"], "lr_schedule": FAST["lr_schedule"],
                     "warmup_steps": FAST["warmup_steps"], "decay_steps": FAST["steps"],
-                    "label_smoothing": FAST["label_smoothing"], "dtype": FAST["dtype"], "dropout_pool2": 0.0, "dropout_pool3": 0.0,
+                    "label_smoothing": FAST["label_smoothing"], "dtype": FAST["dtype"],
+                    "dropout_pool2": 0.0, "dropout_pool3": 0.0,
                     "dropout_dense": 0.0}
   assert settings.training_plan(values, "blog_cnn", 60_000) == (
       FAST["batch_size"], FAST["steps"], None, FAST["eval_every"])

@@ -344,7 +344,8 @@ def interrupt_modes(args, rng, model_dir, folder):
                    if checkpoint_digests(model_dir) != digests else ""))
     if problem:
       problems.append(f"{mode} stopped at {delay:.2f} s: {problem}")
-    print(f"  {mode}: {signal.Signals(signum).name} at {delay:.2f} s of {durations[mode]:.2f} s, exit {code}"
+    print(f"  {mode}: {signal.Signals(signum).name} at {delay:.2f} s of {durations[mode]:.2f} s, "
+          f"exit {code}"
           f"{'  ' + err.strip().splitlines()[-1] if err.strip() else ''}"
           f"{'  PROBLEM: ' + problem if problem else ''}", flush=True)
   return problems, stopped
