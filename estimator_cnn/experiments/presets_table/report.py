@@ -28,7 +28,7 @@ def _markdown(records, context):
   for name, record in records.items():
     if record is None:
       preset = presets.PRESETS[name]
-      lines.append(f"| {name} | {preset.network} | | | {preset.published_accuracy} | not run "
+      lines.append(f"| {name} | {preset.architecture} | | | {preset.published_accuracy} | not run "
                    "| | |")
       continue
     parameters = f"{record['trainable_parameters']:,}"

@@ -115,7 +115,7 @@ def train_preset(plan, dataset, training_data, label, options):
   test, best = _test(estimator, plan, dataset)
   trainable, total = model_fn.parameter_counts(params)
   record = {
-      "preset": plan.preset.name, "network": plan.preset.network,
+      "preset": plan.preset.name, "network": plan.preset.architecture,
       "recipe": plan.preset.recipe.describe(params), "assumptions": plan.preset.assumptions,
       "trainable_parameters": trainable, "total_parameters": total,
       "published_accuracy": plan.preset.published_accuracy,
