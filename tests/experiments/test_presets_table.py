@@ -136,10 +136,12 @@ def test_tiny_table_trains_the_picked_presets_and_tabulates_every_preset(tiny_ta
 
   with open(os.path.join(tiny_table.output, "results.md")) as f:
     markdown = f.read()
-  assert "| mlp | mlp | 101,770 | adam 0.001, batch 32, 5 epochs | 87.56% | " in markdown
+  assert ("| mlp | flatten, dense 128 ReLU, dense 10 | 101,770 | adam 0.001, batch 32, 5 epochs | "
+          "87.56% | ") in markdown
   assert "| 3 of 1,565: capped by --budget_steps |" in markdown
-  assert f"| bn_cnn | bn_cnn | | | {presets.PRESETS['bn_cnn'].published_accuracy} | not run " in (
-      markdown)
+  bn_cnn = presets.PRESETS["bn_cnn"]
+  assert (f"| bn_cnn | {bn_cnn.architecture} | | | {bn_cnn.published_accuracy} | not run "
+          in markdown)
   assert f"- mlp: `{mlp['run_py_command']}`" in markdown
 
 
