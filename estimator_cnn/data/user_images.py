@@ -15,6 +15,7 @@ from PIL import Image  # matplotlib's own image library: reads a picture's size 
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, IMAGE_SIZE
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.data import idx_csv
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 NPY_EXTENSION = ".npy"
@@ -100,9 +101,7 @@ def _read_picture(path):
     picture = mpl_image.imread(path)
   except _DECODER_ERRORS as e:
     raise UserError(f"{path} is not a readable PNG or JPEG image ({e})") from e
-  if picture.dtype == np.uint8:
-    return picture.astype(np.float32) / 255
-  return picture.astype(np.float32)
+  return idx_csv.unit_float(picture)
 
 
 def _read_npy(path, max_pixels):

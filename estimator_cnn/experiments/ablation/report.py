@@ -175,14 +175,12 @@ def write_reports(output_dir, ladder, records, context):
   """Writes results.json, .csv, .md and the figures from the finished runs' records."""
   records = sorted(records, key=lambda r: (r["rung"], r["seed"]))
   summaries = summarize(ladder, records, context["eval_every"], context["data_dir"])
-  files.write_json(os.path.join(output_dir, "results.json"), {
+  files.write_results(output_dir, "results", {
       "study": ladder.name, "title": ladder.title, "seeds": context["seeds"],
       "eval_every": context["eval_every"], "data": context["data"], "rungs": summaries,
       "runs": records,
-  })
+  }, _markdown(ladder, summaries, records, context))
   files.write_atomically(os.path.join(output_dir, "results.csv"), _csv_text(records))
-  files.write_atomically(os.path.join(output_dir, "results.md"),
-                         _markdown(ladder, summaries, records, context))
   plots.plot_rungs(summaries, ladder.title, os.path.join(output_dir, BARS_FIGURE),
                    REFERENCE_LABEL)
   plots.plot_curves(summaries, f"{ladder.title}: test accuracy during training",
