@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
+
 from absl import flags
 import pytest
 
@@ -135,6 +137,29 @@ def sigint_after(steps):
         os.kill(os.getpid(), signal.SIGINT)
 
   return SigintAfter
+
+
+def poison_weights_at(step):
+  """A ProgressHook class that sets every weight to NaN right after global step `step` ran.
+
+  A divergence by construction, the same on every CPU (how far a large learning rate
+  drives the loss depends on the CPU's kernels).
+  """
+
+  class PoisonWeightsAt(ProgressHook):
+
+    def begin(self):
+      super().begin()
+      self._poison = tf.group([weight.assign(tf.fill(tf.shape(weight), np.nan))
+                               for weight in v1.trainable_variables()])
+      self._step = v1.train.get_global_step()
+
+    def after_run(self, run_context, run_values):
+      super().after_run(run_context, run_values)
+      if run_context.session.run(self._step) == step:
+        run_context.session.run(self._poison)
+
+  return PoisonWeightsAt
 
 
 def copy_of(model_dir, folder):

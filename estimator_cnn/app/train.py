@@ -103,8 +103,8 @@ def train(settings, evaluate_periodically=False):
         plan.eval_every if evaluate_periodically else None, evaluate, recorded_plan)
   except loop.Diverged as e:
     raise UserError(
-        f"training diverged: the loss became NaN or infinite at step {e.step}; the latest "
-        f"checkpoint is {e.kept or 'none'}: lower --learning_rate (now "
+        f"training diverged: the loss or a weight became NaN or infinite at step {e.step}; the "
+        f"latest checkpoint is {e.kept or 'none'}: lower --learning_rate (now "
         f"{params['learning_rate']}) and train again") from None
   if stopped_by is not None:
     raise TrainingInterrupted(

@@ -4,7 +4,7 @@ Around Estimator.train it holds the model_dir's lock, resumes from the newest
 readable checkpoint (a damaged latest one is set aside, see
 training.model_dir.resume_checkpoint), turns a full disk or a folder that is not
 writable into one line, never rewrites the checkpoint it resumed from, and on a
-NaN or infinite loss leaves the last finite checkpoint as the latest (see
+NaN or infinite loss or weight leaves the last finite checkpoint as the latest (see
 training.safety).
 """
 
@@ -14,10 +14,11 @@ from estimator_cnn.training import safety
 
 
 class Diverged(Exception):
-  """The loss became NaN or infinite at `step`; `kept` is the latest checkpoint now, or None."""
+  """The loss or a weight became NaN or infinite at `step`; `kept` is the latest checkpoint now,
+  or None."""
 
   def __init__(self, step, kept):
-    super().__init__(f"the loss became NaN or infinite at step {step}")
+    super().__init__(f"the loss or a weight became NaN or infinite at step {step}")
     self.step = step
     self.kept = kept
 

@@ -219,7 +219,9 @@ class DivergedError(Exception):
 
 
 class DivergenceHook(v1.train.SessionRunHook):
-  """Ends training with DivergedError, before the final checkpoint, once the loss is not finite."""
+  """Ends training with DivergedError, before the final checkpoint, once the loss is not finite,
+  or once a weight is not finite at the end (the last step's loss is computed before its update).
+  """
 
   def __init__(self):
     self.diverged_at = None
@@ -227,6 +229,8 @@ class DivergenceHook(v1.train.SessionRunHook):
   def begin(self):
     self._loss = v1.losses.get_total_loss(add_regularization_losses=False)
     self._global_step = v1.train.get_global_step()
+    self._weights_finite = tf.reduce_all(
+        [tf.reduce_all(tf.math.is_finite(weight)) for weight in v1.trainable_variables()])
 
   def before_run(self, run_context):
     return v1.train.SessionRunArgs([self._loss, self._global_step])
@@ -236,6 +240,12 @@ class DivergenceHook(v1.train.SessionRunHook):
     if not np.isfinite(loss):
       self.diverged_at = int(step) + 1
       raise DivergedError(f"loss is {loss} at step {self.diverged_at}")
+
+  def end(self, session):
+    finite, step = session.run([self._weights_finite, self._global_step])
+    if not finite:
+      self.diverged_at = int(step)
+      raise DivergedError(f"a weight is NaN or infinite at step {step}")
 
 
 def _finite(checkpoint):

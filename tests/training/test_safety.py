@@ -19,7 +19,8 @@ from estimator_cnn.app import train
 from estimator_cnn.training import safety
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base.errors import UserError
-from tests.helpers import REPO, TINY, run_in_process, sigint_after, snapshot
+from tests.helpers import (REPO, TINY, poison_weights_at, run_in_process, sigint_after,
+                           snapshot)
 
 v1 = tf.compat.v1
 SUBPROCESS_TIMEOUT_SECS = 120
@@ -158,18 +159,23 @@ def test_rollback_without_checkpoint_does_nothing(tmp_path):
   assert os.listdir(tmp_path) == []
 
 
-def test_divergence_stops_in_one_line_keeping_a_finite_checkpoint(fixture_data, tmp_path, capsys):
-  model_dir = str(tmp_path / "model")  # The 3-block net: the 2-block one, with dropout, holds.
-  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
-                        "--batch_size=20", "--learning_rate=1e4", "--optimizer=gradient_descent",
-                        "--steps=50", "--save_checkpoints_steps=1") == 1
+@pytest.mark.parametrize("poisoned_at,steps", [
+    (5, 50),  # The next step's loss is NaN.
+    (8, 8),  # The last step: its loss was computed before the update, finite; the weights are not.
+])
+def test_divergence_stops_in_one_line_keeping_a_finite_checkpoint(
+    fixture_data, tmp_path, capsys, monkeypatch, poisoned_at, steps):
+  model_dir = str(tmp_path / "model")
+  monkeypatch.setattr(train, "ProgressHook", poison_weights_at(poisoned_at))
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY,
+                        f"--steps={steps}", "--save_checkpoints_steps=1") == 1
   err = capsys.readouterr().err
-  assert err.startswith("error: training diverged: the loss became NaN or infinite at step ")
-  assert len(err.strip().splitlines()) == 1 and "lower --learning_rate (now 10000.0)" in err
-  diverged_at = int(err.split("at step ")[1].split(";")[0])
+  assert err.startswith("error: training diverged: the loss or a weight became NaN or infinite "
+                        f"at step {poisoned_at + (steps > poisoned_at)};")
   latest = v1.train.latest_checkpoint(model_dir)
+  assert len(err.strip().splitlines()) == 1 and "lower --learning_rate (now 0.001)" in err
   assert f"the latest checkpoint is {latest}:" in err
-  assert latest_step(model_dir) < diverged_at
+  assert latest_step(model_dir) == poisoned_at - 1
   for path in v1.train.get_checkpoint_state(model_dir).all_model_checkpoint_paths:
     reader = v1.train.load_checkpoint(path)
     for name in reader.get_variable_to_shape_map():
