@@ -8,7 +8,11 @@ modes each of run.py's flags belongs to: --help shows it, and `mode_mistake`
 refuses a flag given to another mode.
 """
 
+import math
+import os
+
 from absl import flags
+import numpy as np
 
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.data import user_images
@@ -20,6 +24,10 @@ INVERT_CHOICES = ("auto", "yes", "no")
 OPTIMIZERS = ("adam", "gradient_descent")
 DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
 DTYPES = ("float32", "bfloat16")
+# Training computes in float32: a larger learning rate is infinite there (1e308 is inf).
+MAX_LEARNING_RATE = float(np.finfo(np.float32).max)
+# Flags holding a path, which settings() hands on with ~ expanded (bash leaves it after `=`).
+PATH_FLAGS = ("model_dir", "data_dir", "report_dir", "images", "output", "export_dir")
 
 TRAINING_MODES = ("train", "train_and_eval")
 CHECKPOINT_MODES = ("eval", "predict", "export")  # They read a trained model_dir's checkpoint.
@@ -60,7 +68,7 @@ FLAG_MODES = {
     "checkpoint": CHECKPOINT_MODES,
 }
 # --mode=predict reads these with --images only, and these without it only (the test images).
-IMAGES_FLAGS = ("invert", "output", "max_image_pixels")
+IMAGES_FLAGS = ("invert", "max_image_pixels")
 TEST_IMAGES_FLAGS = ("predict_indices", "data_dir")
 
 
@@ -127,9 +135,11 @@ def define_training_flags(flag_values=flags.FLAGS):
   flags.DEFINE_float("learning_rate", None,
                      "Learning rate. Default: the preset's (0.001).",
                      flag_values=flag_values)
-  flags.register_validator("learning_rate", lambda value: value is None or value > 0,
-                           message="--learning_rate must be > 0, e.g. --learning_rate=0.001",
-                           flag_values=flag_values)
+  flags.register_validator(
+      "learning_rate", lambda value: value is None or 0 < value <= MAX_LEARNING_RATE,
+      message=f"--learning_rate must be > 0 and at most {MAX_LEARNING_RATE:.4g} (float32's "
+      "largest number, which training computes in), e.g. --learning_rate=0.001",
+      flag_values=flag_values)
   flags.DEFINE_integer("steps", None,
                        "Training steps to add to the model_dir's global step. Default: the "
                        "preset's budget (1500 for blog_cnn).",
@@ -178,8 +188,8 @@ def define_preset_flags(flag_values=flags.FLAGS):
                      "Training budget in passes over the preset's training split, converted to "
                      "steps with the batch size and added to the global step.",
                      flag_values=flag_values)
-  flags.register_validator("epochs", lambda value: value is None or value > 0,
-                           message="--epochs must be > 0, e.g. --epochs=5",
+  flags.register_validator("epochs", lambda value: value is None or 0 < value < math.inf,
+                           message="--epochs must be > 0 and finite, e.g. --epochs=5",
                            flag_values=flag_values)
   flags.register_multi_flags_validator(
       ["epochs", "steps", "max_steps"],
@@ -212,11 +222,16 @@ def define_report_flags(flag_values=flags.FLAGS):
   flags.DEFINE_list("images", None,
                     "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated.",
                     flag_values=flag_values)
+  flags.register_validator(
+      "images", lambda paths: paths is None or (bool(paths) and all(paths)),
+      message="--images holds an empty file name: pass PNG, JPEG or .npy files, comma-separated, "
+      "e.g. --images=shirt.png,boot.jpg", flag_values=flag_values)
   flags.DEFINE_enum("invert", "auto", INVERT_CHOICES,
                     "Invert --images to a light garment on black, as in Fashion-MNIST: auto "
                     "inverts images whose border is light.", flag_values=flag_values)
   flags.DEFINE_string("output", None,
-                      "File for the predictions of --images: .json, or .csv (one row per image).",
+                      "File for the predictions (of --images, else of the test images): .json, or .csv "
+                      "(one row per image).",
                       flag_values=flag_values)
   flags.DEFINE_string("export_dir", None,
                       "Base folder of --mode=export: each export writes the SavedModel to a new "
@@ -274,6 +289,14 @@ def _wrong_mode(name, mode, mode_given):
 def settings(flag_values=flags.FLAGS, command="python run.py"):
   """The parsed values of define_all's flags as Settings, knowing which were given; `command`
   is how the user ran them, for the hints."""
-  values = {name: flag_values[name].value for name in flag_values}
+  values = {name: _expand_user(flag_values[name].value) if name in PATH_FLAGS
+            else flag_values[name].value for name in flag_values}
   explicit = {name for name in values if flag_values[name].present}
   return settings_lib.Settings({**values, "command": command}, explicit)
+
+
+def _expand_user(path):
+  """A path flag's value (a list for --images) with ~ and ~user expanded."""
+  if isinstance(path, list):
+    return [os.path.expanduser(item) for item in path]
+  return os.path.expanduser(path) if path else path

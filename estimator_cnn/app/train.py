@@ -1,6 +1,7 @@
 """--mode=train (and train_and_eval outside a cluster): the preset's recipe, resumable, tested."""
 
 import os
+import shlex
 
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
@@ -62,21 +63,27 @@ def train(settings, evaluate_periodically=False):
   model_dir = settings.model_dir
   if model_dir is None:
     params, checkpoint = settings_lib.model_params(settings), None
-    model_dir = model_dir_lib.new_run_dir(RUNS_ROOT, params["optimizer"])
   else:
     params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
   recipe = presets.PRESETS[params["preset"]].recipe
   data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
                               settings.train_subset)
   start = model_dir_lib.checkpoint_step(checkpoint) if checkpoint else 0
-  unfinished = unfinished_plan(settings, model_dir, start)
+  unfinished = unfinished_plan(settings, model_dir, start) if model_dir else None
   plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels),
                                     unfinished)
   last_step = plan.max_steps if plan.max_steps is not None else start + plan.steps
+  if start >= last_step:  # Only --max_steps can end at or before the checkpoint's step.
+    print(f"global step {start} already reaches --max_steps={plan.max_steps}: nothing to train, "
+          f"{model_dir} left as it was (evaluate it: {settings.command} --mode=eval "
+          f"--model_dir={shlex.quote(model_dir)})")
+    return None
   params = settings_lib.schedule_ending_at(params, last_step)
   recipe_name = unfinished.get("recipe") if unfinished else settings.recipe
   recorded_plan = {"batch_size": plan.batch_size, "last_step": last_step,
                    **({"recipe": recipe_name} if recipe_name else {})}
+  if model_dir is None:
+    model_dir = model_dir_lib.new_run_dir(RUNS_ROOT, params["optimizer"])
   os.makedirs(model_dir, exist_ok=True)
   print(f"model_dir: {model_dir}")
   if unfinished:
@@ -86,8 +93,6 @@ def train(settings, evaluate_periodically=False):
           "another")
   estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
                                    settings.save_checkpoints_steps)
-  if start >= last_step:
-    print(f"global step {start} already reaches --max_steps={plan.max_steps}: nothing to train")
 
   def evaluate(step):
     if data.validation_labels is not None:
@@ -110,15 +115,16 @@ def train(settings, evaluate_periodically=False):
     raise TrainingInterrupted(
         f"interrupted by {stopped_by.name}: checkpoint saved at global step "
         f"{build.global_step(estimator)} in {model_dir}; resume with: {settings.command} "
-        f"--model_dir={model_dir} --max_steps={last_step} --batch_size={plan.batch_size}",
+        f"--model_dir={shlex.quote(model_dir)} --max_steps={last_step} "
+        f"--batch_size={plan.batch_size}",
         stopped_by.value)
   metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
   print(f"model_dir: {model_dir}  (evaluate again: {settings.command} --mode=eval "
-        f"--model_dir={model_dir})")
+        f"--model_dir={shlex.quote(model_dir)})")
   kept = best.load_best(model_dir) if recipe.keep_best else None
   if kept:
     print(f"best checkpoint: global step {kept['step']}, validation accuracy "
           f"{kept['accuracy']:.4f}  (evaluate it: {settings.command} --mode=eval "
-          f"--model_dir={best.best_dir(model_dir)})")
-  print(f"TensorBoard: tensorboard --logdir={model_dir}")
+          f"--model_dir={shlex.quote(best.best_dir(model_dir))})")
+  print(f"TensorBoard: tensorboard --logdir={shlex.quote(model_dir)}")
   return metrics

@@ -207,7 +207,7 @@ def load_plan(model_dir):
 def save_params(model_dir, params, plan=None):
   """Writes params.json, with the training plan if given, atomically: never half a file."""
   saved = {**params, PLAN_KEY: plan} if plan else params
-  files.write_json(os.path.join(model_dir, PARAMS_FILE), saved, sort_keys=True)
+  files.write_json(os.path.join(model_dir, PARAMS_FILE), saved, sort_keys=True, allow_nan=False)
 
 
 def check_checkpoint_matches(checkpoint, expected_variables):
