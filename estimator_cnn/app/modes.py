@@ -72,7 +72,8 @@ def evaluate_model_dir(settings):
 
 
 def predict(settings):
-  """Prints the predicted class and its probability for the chosen test images."""
+  """Prints the predicted class and its probability for the chosen test images; writes their
+  top-3 classes to --output if given."""
   model_dir = _require_model_dir(settings)
   params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
@@ -81,19 +82,26 @@ def predict(settings):
   if max(indices) >= count:
     raise UserError(f"--predict_indices={max(indices)} is past the {count} test images in "
                     f"{dataset.source}: pass indices 0..{count - 1}")
-  estimator = build.make_estimator(model_dir, params, settings.seed)
-  _print_checkpoint(checkpoint)
+  if settings.output:
+    user_images.check_output_path(settings.output)
   results = []
-  predictions = estimator.predict(build.eval_input_fn(dataset.test_images[indices]),
-                                  checkpoint_path=checkpoint)
-  for index, prediction in zip(indices, predictions):
-    predicted = int(prediction["classes"])
-    truth = int(dataset.test_labels[index])
-    probability = float(np.max(prediction["probabilities"]))
-    mark = "right" if predicted == truth else "WRONG"
-    print(f"test image {index}: {CLASS_NAMES[predicted]} ({probability:.3f})  "
-          f"true: {CLASS_NAMES[truth]}  {mark}")
-    results.append((index, predicted, probability))
+  with _stops_in_one_line(settings.output, "output", "any earlier file there is kept"):
+    estimator = build.make_estimator(model_dir, params, settings.seed)
+    _print_checkpoint(checkpoint)
+    probabilities = build.predict_probabilities(estimator, dataset.test_images[indices],
+                                                checkpoint)
+    for index, image_probabilities in zip(indices, probabilities):
+      predicted = int(np.argmax(image_probabilities))
+      truth = int(dataset.test_labels[index])
+      probability = float(image_probabilities[predicted])
+      mark = "right" if predicted == truth else "WRONG"
+      print(f"test image {index}: {CLASS_NAMES[predicted]} ({probability:.3f})  "
+            f"true: {CLASS_NAMES[truth]}  {mark}")
+      results.append((index, predicted, probability))
+    if settings.output:
+      user_images.write_predictions(settings.output, [f"test image {i}" for i in indices],
+                                    [False] * len(indices), probabilities, model_dir)
+      print(f"predictions: {settings.output}")
   return results
 
 
