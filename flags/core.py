@@ -224,8 +224,8 @@ def define_report_flags(flag_values=flags.FLAGS):
                     flag_values=flag_values)
   flags.register_validator(
       "images", lambda paths: paths is None or (bool(paths) and all(paths)),
-      message="--images holds an empty file name: pass PNG, JPEG or .npy files, comma-separated, "
-      "e.g. --images=shirt.png,boot.jpg", flag_values=flag_values)
+      message="--images names no file, or an empty one: pass PNG, JPEG or .npy files, "
+      "comma-separated, e.g. --images=shirt.png,boot.jpg", flag_values=flag_values)
   flags.DEFINE_enum("invert", "auto", INVERT_CHOICES,
                     "Invert --images to a light garment on black, as in Fashion-MNIST: auto "
                     "inverts images whose border is light.", flag_values=flag_values)

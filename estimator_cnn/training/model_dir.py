@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import re
+import shlex
 
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import files
@@ -78,7 +79,7 @@ def require_checkpoint(model_dir, step=None):
     raise UserError(f"no checkpoint of step {step} in {model_dir}"
                     + (f": pass --checkpoint with one of {steps}" if readable else ""))
   raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
-                  f"python run.py --mode=train --model_dir={model_dir}")
+                  f"python run.py --mode=train --model_dir={shlex.quote(model_dir)}")
 
 
 def _resumable(model_dir):
