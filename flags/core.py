@@ -230,8 +230,8 @@ def define_report_flags(flag_values=flags.FLAGS):
                     "Invert --images to a light garment on black, as in Fashion-MNIST: auto "
                     "inverts images whose border is light.", flag_values=flag_values)
   flags.DEFINE_string("output", None,
-                      "File for the predictions (of --images, else of the test images): .json, or .csv "
-                      "(one row per image).",
+                      "File for the predictions (of --images, else of the test images): .json, "
+                      "or .csv (one row per image).",
                       flag_values=flag_values)
   flags.DEFINE_string("export_dir", None,
                       "Base folder of --mode=export: each export writes the SavedModel to a new "
