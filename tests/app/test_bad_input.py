@@ -259,7 +259,7 @@ def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, tra
     assert latest.endswith("model.ckpt-4")  # One more checkpoint fitted on the disk.
     assert {name: snapshot(model_dir)[name] for name in kept} == kept
     assert model_dir_lib.load_params(model_dir) == params  # Its plan now says step 22.
-    assert model_dir_lib.load_plan(model_dir) == {"batch_size": 20, "last_step": 22}
+    assert model_dir_lib.training_start(model_dir).plan == {"batch_size": 20, "last_step": 22}
     assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
     assert not safety.partial_files(model_dir)  # The failed save's model.ckpt-6_temp is gone.
 
