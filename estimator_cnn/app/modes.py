@@ -1,9 +1,10 @@
 """--mode=eval, predict, inspect and export, on a trained model_dir or the data.
 
 A read-only model_dir is enough for them, and a training may run in it: they read
-a copy of its newest complete checkpoint (model_dir.checkpoint_to_read). What they write appears whole or not
-at all: a full disk, a folder without permission or read-only, and Ctrl-C each
-stop them in one line and leave the earlier files as they were.
+a copy of its newest complete checkpoint (model_dir.checkpoint_to_read). What they
+write appears whole or not at all: a full disk, a folder without permission or
+read-only, and Ctrl-C each stop them in one line and leave the earlier files as
+they were.
 """
 
 import contextlib

@@ -86,7 +86,7 @@ def _another_tools(model_dir, checkpoint):
       "--model_dir, or move those files and the `checkpoint` file out of it")
 
 
-def named_checkpoint(model_dir):
+def _named_checkpoint(model_dir):
   """The checkpoint model_dir's `checkpoint` file names, as a path in model_dir, or None.
 
   Read without tf.train.latest_checkpoint, which logs an error when its files are
@@ -152,20 +152,21 @@ def _copy(checkpoint, names, folder):
   for name in names:
     source, target = (os.path.join(path, name) for path in (os.path.dirname(checkpoint), folder))
     try:
-      try:
-        os.link(source, target)
-      except FileNotFoundError:
-        raise
-      except OSError:  # Another file system, or another user's files: a copy.
-        shutil.copyfile(source, target)
+      os.link(source, target)
     except FileNotFoundError:
       return None
+    except OSError:  # Another file system, or another user's files: a copy.
+      try:
+        shutil.copyfile(source, target)
+      except FileNotFoundError:
+        return None
   return os.path.join(folder, os.path.basename(checkpoint))
 
 
 def _read_unless_deleted(checkpoint, folder=None):
-  """read_in_full's (shapes, why not) of the checkpoint, or of a copy in folder; (None, None) when
-  its files changed while it was read: a training deleted it. Also returns what was read."""
+  """(shapes, why not, the path read): read_in_full's of the checkpoint, or of a copy in folder;
+  shapes and why not both None when its files changed while it was read (a training deleted it).
+  Raises UserError when it is another tool's."""
   names = _files_of(checkpoint)
   read = _copy(checkpoint, names, tempfile.mkdtemp(dir=folder)) if folder and names else checkpoint
   shapes, reason = read_in_full(read) if read else (None, None)
@@ -193,7 +194,7 @@ def checkpoint_to_read(model_dir, step, folder):
   if not os.path.isdir(model_dir):
     raise UserError(f"--model_dir={model_dir} does not exist: pass the folder training printed")
   for _ in range(LOOKUPS):
-    named = named_checkpoint(model_dir)
+    named = _named_checkpoint(model_dir)
     wanted = os.path.join(model_dir, f"model.ckpt-{step}") if step is not None else named
     if wanted is None:
       raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
@@ -201,7 +202,7 @@ def checkpoint_to_read(model_dir, step, folder):
     shapes, reason, copy = _read_unless_deleted(wanted, folder)
     if shapes is not None:
       return wanted, copy, shapes
-    if reason and (step is not None or named_checkpoint(model_dir) == named):
+    if reason and (step is not None or _named_checkpoint(model_dir) == named):
       steps = _readable_steps(model_dir, wanted)
       if step is not None and reason == "its files are gone":
         raise UserError(f"no checkpoint of step {step} in {model_dir}"
@@ -230,7 +231,7 @@ def training_start(model_dir):
   params = {key: value for key, value in saved.items() if key != PLAN_KEY}
   plan = _checked_plan(model_dir, saved.get(PLAN_KEY))
   for _ in range(LOOKUPS):
-    named = named_checkpoint(model_dir)
+    named = _named_checkpoint(model_dir)
     if named is None:
       return Start(params, plan, None, None, {})
     damaged = {}

@@ -26,6 +26,13 @@ a damaged checkpoint (a short .index   here: test_damaged_checkpoint_is_named_wi
   export refuse naming the readable      checkpoint_and_keeps_the_damaged_one; training/test_
   ones; train resumes from the newest    checkpoints.py
   readable one, the damaged kept
+eval, predict, export and a second     app/test_readers_beside_training.py; training/test_
+  training beside a training that        checkpoints.py::test_a_checkpoint_deleted_before_it_is_
+  saves and deletes checkpoints          copied_is_looked_up_again, ::test_a_checkpoint_deleted_
+                                         while_copied_is_looked_up_again
+--model_dir with * ? [ or a backslash  app/test_model_dir_checks.py; training/test_checkpoints.py
+  (run[1]), or holding another tool's
+  checkpoints
 --model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
                                        here: test_empty_model_dir_is_refused
 read-only model_dir: training refused; here: test_read_only_model_dir_is_refused_untouched;
