@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -25,6 +26,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_PY = os.path.join(REPO, "run.py")
 TINY = ["--conv_blocks=2", "--batch_size=20", "--log_every=5"]
 MOUNT_TIMEOUT_SECS = 30
+SUBPROCESS_TIMEOUT_SECS = 120
 v1 = tf.compat.v1
 
 
@@ -50,6 +52,15 @@ def run_script(*args, cwd=REPO):
   """Runs run.py in a subprocess; returns the CompletedProcess."""
   return subprocess.run([sys.executable, RUN_PY, *args], cwd=cwd, capture_output=True,
                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": REPO})
+
+
+def wait_for(predicate, what, process, timeout=SUBPROCESS_TIMEOUT_SECS):
+  """Polls predicate until it holds; fails the test once process ended or timeout passed."""
+  deadline = time.monotonic() + timeout
+  while not predicate():
+    if process.poll() is not None or time.monotonic() > deadline:
+      pytest.fail(f"gave up waiting for {what}; the process exited with {process.returncode}")
+    time.sleep(0.05)
 
 
 def snapshot(folder):

@@ -118,7 +118,10 @@ def _run_task(settings, run_config):
   if settings.max_steps is None:
     raise UserError(f"{name}: a cluster task needs --max_steps (absolute), so that all tasks "
                     "stop at the same global step")
-  params, _ = train.prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
+  model_dir_lib.check_path_characters(model_dir)
+  model_dir_lib.check_writable_folder(model_dir, "model_dir")
+  start = model_dir_lib.training_start(model_dir)  # Without the lock: the tasks share model_dir.
+  params = train.checked_params(settings, start.shapes, start.params, start.checkpoint)
   if run_config.is_chief:
     os.makedirs(model_dir, exist_ok=True)
     model_dir_lib.save_params(model_dir, params)

@@ -1,8 +1,10 @@
 """--mode=eval, predict, inspect and export, on a trained model_dir or the data.
 
-A read-only model_dir is enough for them. What they write appears whole or not
-at all: a full disk, a folder without permission or read-only, and Ctrl-C each
-stop them in one line and leave the earlier files as they were.
+A read-only model_dir is enough for them, and a training may run in it: they read
+a copy of its newest complete checkpoint (model_dir.checkpoint_to_read). What they
+write appears whole or not at all: a full disk, a folder without permission or
+read-only, and Ctrl-C each stop them in one line and leave the earlier files as
+they were.
 """
 
 import contextlib
@@ -11,7 +13,7 @@ import tempfile
 
 import numpy as np
 
-from estimator_cnn.app.train import prepare_model_dir
+from estimator_cnn.app import train
 from estimator_cnn.base import files
 from estimator_cnn.base import errors
 from estimator_cnn.base.errors import Interrupted, UserError
@@ -35,8 +37,12 @@ def evaluate_model_dir(settings):
   report's eval/ folder instead of MODEL_DIR/eval, and without --report_dir
   nothing is written.
   """
-  model_dir = _require_model_dir(settings)
-  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  with _checkpoint_to_read(settings) as (model_dir, params, checkpoint, copy):
+    return _evaluate(settings, model_dir, params, checkpoint, copy)
+
+
+def _evaluate(settings, model_dir, params, checkpoint, copy):
+  """evaluate_model_dir of the checkpoint, read from its copy."""
   model_dir_writable = os.access(model_dir, os.W_OK)
   report_dir = settings.report_dir or (
       os.path.join(model_dir, eval_report.EVAL_REPORT_DIR) if model_dir_writable else None)
@@ -56,9 +62,9 @@ def evaluate_model_dir(settings):
       metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels,
                                hooks=[EvalProgressHook(len(dataset.test_labels),
                                                        build.EVAL_BATCH_SIZE)],
-                               checkpoint_path=checkpoint)
+                               checkpoint_path=copy)
     _print_checkpoint(checkpoint)
-    probabilities = build.predict_probabilities(estimator, dataset.test_images, checkpoint)
+    probabilities = build.predict_probabilities(estimator, dataset.test_images, copy)
     report = eval_report.report_metrics(dataset.test_labels, probabilities, metrics)
     if report_dir:
       eval_report.write_eval_report(staging, dataset.test_images, dataset.test_labels,
@@ -74,8 +80,12 @@ def evaluate_model_dir(settings):
 def predict(settings):
   """Prints the predicted class and its probability for the chosen test images; writes their
   top-3 classes to --output if given."""
-  model_dir = _require_model_dir(settings)
-  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  with _checkpoint_to_read(settings) as (model_dir, params, checkpoint, copy):
+    return _predict(settings, model_dir, params, checkpoint, copy)
+
+
+def _predict(settings, model_dir, params, checkpoint, copy):
+  """predict with the checkpoint, read from its copy."""
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   indices = [int(i) for i in settings.predict_indices]
   count = len(dataset.test_labels)
@@ -88,8 +98,7 @@ def predict(settings):
   with _stops_in_one_line(settings.output, "output", "any earlier file there is kept"):
     estimator = build.make_estimator(model_dir, params, settings.seed)
     _print_checkpoint(checkpoint)
-    probabilities = build.predict_probabilities(estimator, dataset.test_images[indices],
-                                                checkpoint)
+    probabilities = build.predict_probabilities(estimator, dataset.test_images[indices], copy)
     for index, image_probabilities in zip(indices, probabilities):
       predicted = int(np.argmax(image_probabilities))
       truth = int(dataset.test_labels[index])
@@ -107,8 +116,12 @@ def predict(settings):
 
 def predict_files(settings):
   """Prints the top-3 classes of each image in --images; writes them to --output if given."""
-  model_dir = _require_model_dir(settings)
-  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  with _checkpoint_to_read(settings) as (model_dir, params, checkpoint, copy):
+    return _predict_files(settings, model_dir, params, checkpoint, copy)
+
+
+def _predict_files(settings, model_dir, params, checkpoint, copy):
+  """predict_files with the checkpoint, read from its copy."""
   images, names, inverted = user_images.load_images(settings.images, settings.invert,
                                                     settings.max_image_pixels)
   if settings.output:
@@ -116,7 +129,7 @@ def predict_files(settings):
   with _stops_in_one_line(settings.output, "output", "any earlier file there is kept"):
     estimator = build.make_estimator(model_dir, params, settings.seed)
     _print_checkpoint(checkpoint)
-    probabilities = build.predict_probabilities(estimator, images, checkpoint)
+    probabilities = build.predict_probabilities(estimator, images, copy)
     for name, was_inverted, image_probabilities in zip(names, inverted, probabilities):
       top = ", ".join(f"{class_name} {probability:.3f}"
                       for class_name, probability in user_images.top_classes(image_probabilities))
@@ -144,27 +157,46 @@ def inspect_dataset(settings):
 
 def export(settings):
   """Writes the model_dir's checkpoint as a new SavedModel version in --export_dir."""
-  model_dir = _require_model_dir(settings)
-  export_dir = settings.export_dir
-  if not export_dir:
+  if not settings.export_dir:
     raise UserError("--mode=export needs --export_dir: the folder to write the SavedModel to")
-  params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=True)
+  with _checkpoint_to_read(settings) as (model_dir, params, checkpoint, copy):
+    return _export(settings, model_dir, params, checkpoint, copy)
+
+
+def _export(settings, model_dir, params, checkpoint, copy):
+  """export of the checkpoint, read from its copy."""
+  export_dir = settings.export_dir
   saved_model.check_export_dir(export_dir)
   with _stops_in_one_line(export_dir, "export_dir", "its earlier versions are kept"):
     estimator = saved_model.with_class_names(build.make_estimator(model_dir, params,
                                                                   settings.seed))
     _print_checkpoint(checkpoint)
-    version_dir = saved_model.export_saved_model(estimator, export_dir, checkpoint)
+    version_dir = saved_model.export_saved_model(estimator, export_dir, copy)
   print(f"SavedModel: {version_dir}  (signature {saved_model.SIGNATURE_NAME}: "
         f"{saved_model.INPUT_NAME} float32 [None, 28, 28] in [0, 1] -> "
         f"{', '.join(saved_model.OUTPUT_NAMES)})")
   return version_dir
 
 
-def _require_model_dir(settings):
-  if settings.model_dir is None:
+@contextlib.contextmanager
+def _checkpoint_to_read(settings):
+  """Yields (model_dir, params, the checkpoint to read, a copy of it to read from) of
+  --model_dir's --checkpoint, else its latest checkpoint; checked, nothing written there.
+
+  The copy, hard links in a temporary folder, stays whole while a training in
+  model_dir deletes the checkpoint (tf.estimator keeps its newest 5).
+  """
+  model_dir = settings.model_dir
+  if model_dir is None:
     raise UserError(f"--mode={settings.mode} needs --model_dir: the folder training printed")
-  return settings.model_dir
+  model_dir_lib.check_path_characters(model_dir)
+  model_dir_lib.check_readable_folder(model_dir, "model_dir")
+  with tempfile.TemporaryDirectory(prefix="estimator_cnn-checkpoint-") as folder:
+    checkpoint, copy, stored = model_dir_lib.checkpoint_to_read(model_dir, settings.checkpoint,
+                                                                folder)
+    params = train.checked_params(settings, stored, model_dir_lib.load_params(model_dir),
+                                  checkpoint)
+    yield model_dir, params, checkpoint, copy
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
 """--mode=train (and train_and_eval outside a cluster): the preset's recipe, resumable, tested."""
 
+import contextlib
 import os
 import shlex
 
@@ -13,42 +14,46 @@ from estimator_cnn.training import best
 from estimator_cnn.training import build
 from estimator_cnn.training import loop
 from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import safety
 from estimator_cnn.training.progress import ProgressHook
 
 RUNS_ROOT = "runs"
 
 
-def prepare_model_dir(model_dir, settings, must_have_checkpoint):
-  """Checks model_dir before anything is written; returns (params, the checkpoint to use).
-
-  The checkpoint is --checkpoint's or the latest when one must exist (eval, predict,
-  export: they only read model_dir, which may be read-only), else the one training
-  resumes from (None for a fresh model_dir); either is read in full first, so a
-  damaged one is found here.
-  """
-  if must_have_checkpoint:
-    model_dir_lib.check_readable_folder(model_dir, "model_dir")
-  else:
-    model_dir_lib.check_writable_folder(model_dir, "model_dir")
-  checkpoint = (model_dir_lib.require_checkpoint(model_dir, settings.checkpoint)
-                if must_have_checkpoint else model_dir_lib.readable_checkpoint(model_dir))
-  params = settings_lib.model_params(settings, model_dir_lib.load_params(model_dir)
-                                     if os.path.isdir(model_dir) else None)
+def checked_params(settings, stored, saved=None, checkpoint=None):
+  """The model params of settings over the model_dir's saved ones; raises UserError when the
+  checkpoint's {variable: shape}, stored, are another network's."""
+  params = settings_lib.model_params(settings, saved)
   if checkpoint:
-    model_dir_lib.check_checkpoint_matches(checkpoint, model_fn.variable_shapes(params))
-  return params, checkpoint
+    model_dir_lib.check_checkpoint_matches(checkpoint, stored, model_fn.variable_shapes(params))
+  return params
 
 
-def unfinished_plan(settings, model_dir, global_step):
-  """The plan params.json records if training continues it, else None.
+def unfinished_plan(settings, recorded, global_step):
+  """The plan params.json records, recorded, if training continues it, else None.
 
   Training continues it while global_step is short of its last step, unless a flag
   of settings_lib.PLAN_FLAGS sets another plan.
   """
   if settings.explicit & set(settings_lib.PLAN_FLAGS):
     return None
-  recorded = model_dir_lib.load_plan(model_dir)
   return recorded if recorded and global_step < recorded["last_step"] else None
+
+
+@contextlib.contextmanager
+def _locked(model_dir, created=False):
+  """Holds model_dir's lock (safety.ModelDirLock), creating model_dir for it; a UserError leaves
+  no folder it created (or that the caller created, `created`) empty."""
+  created = created or not os.path.isdir(model_dir)
+  try:
+    with safety.write_failures_reported(model_dir):
+      os.makedirs(model_dir, exist_ok=True)
+      with safety.ModelDirLock(model_dir):
+        yield
+  except UserError:
+    if created and os.path.isdir(model_dir) and not os.listdir(model_dir):
+      os.rmdir(model_dir)
+    raise
 
 
 def train(settings, evaluate_periodically=False):
@@ -61,56 +66,61 @@ def train(settings, evaluate_periodically=False):
   """
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   model_dir = settings.model_dir
-  if model_dir is None:
-    params, checkpoint = settings_lib.model_params(settings), None
+  fresh = model_dir is None
+  if fresh:
+    model_dir = model_dir_lib.new_run_dir(RUNS_ROOT,
+                                          settings_lib.model_params(settings)["optimizer"])
   else:
-    params, checkpoint = prepare_model_dir(model_dir, settings, must_have_checkpoint=False)
-  recipe = presets.PRESETS[params["preset"]].recipe
-  data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
-                              settings.train_subset)
-  start = model_dir_lib.checkpoint_step(checkpoint) if checkpoint else 0
-  unfinished = unfinished_plan(settings, model_dir, start) if model_dir else None
-  plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels),
-                                    unfinished)
-  last_step = plan.max_steps if plan.max_steps is not None else start + plan.steps
-  if start >= last_step:  # Only --max_steps can end at or before the checkpoint's step.
-    print(f"global step {start} already reaches --max_steps={plan.max_steps}: nothing to train, "
-          f"{model_dir} left as it was (evaluate it: {settings.command} --mode=eval "
-          f"--model_dir={shlex.quote(model_dir)})")
-    return None
-  params = settings_lib.schedule_ending_at(params, last_step)
-  recipe_name = unfinished.get("recipe") if unfinished else settings.recipe
-  recorded_plan = {"batch_size": plan.batch_size, "last_step": last_step,
-                   **({"recipe": recipe_name} if recipe_name else {})}
-  if model_dir is None:
-    model_dir = model_dir_lib.new_run_dir(RUNS_ROOT, params["optimizer"])
-  os.makedirs(model_dir, exist_ok=True)
-  print(f"model_dir: {model_dir}")
-  if unfinished:
-    recipe_part = f", --recipe={recipe_name}" if recipe_name else ""
-    print(f"continuing the unfinished plan of {model_dir_lib.PARAMS_FILE}: up to global step "
-          f"{last_step}, batch {plan.batch_size}{recipe_part}; pass --steps or --max_steps for "
-          "another")
-  estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
-                                   settings.save_checkpoints_steps)
+    model_dir_lib.check_path_characters(model_dir)
+    model_dir_lib.check_writable_folder(model_dir, "model_dir")
+  # Under the lock: no other training writes checkpoints while they are checked.
+  with _locked(model_dir, created=fresh):
+    start = model_dir_lib.training_start(model_dir)
+    params = checked_params(settings, start.shapes, start.params, start.checkpoint)
+    recipe = presets.PRESETS[params["preset"]].recipe
+    data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
+                                settings.train_subset)
+    step = model_dir_lib.checkpoint_step(start.checkpoint) if start.checkpoint else 0
+    unfinished = unfinished_plan(settings, start.plan, step)
+    plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels),
+                                      unfinished)
+    last_step = plan.max_steps if plan.max_steps is not None else step + plan.steps
+    params = settings_lib.schedule_ending_at(params, last_step)
+    if step >= last_step:  # Only --max_steps can end at or before the checkpoint's step.
+      print(f"global step {step} already reaches --max_steps={plan.max_steps}: nothing to train, "
+            f"{model_dir} left as it was (evaluate it: {settings.command} --mode=eval "
+            f"--model_dir={shlex.quote(model_dir)})")
+      return None
+    recipe_name = unfinished.get("recipe") if unfinished else settings.recipe
+    recorded_plan = {"batch_size": plan.batch_size, "last_step": last_step,
+                     **({"recipe": recipe_name} if recipe_name else {})}
+    print(f"model_dir: {model_dir}")
+    if unfinished:
+      recipe_part = f", --recipe={recipe_name}" if recipe_name else ""
+      print(f"continuing the unfinished plan of {model_dir_lib.PARAMS_FILE}: up to global step "
+            f"{last_step}, batch {plan.batch_size}{recipe_part}; pass --steps or --max_steps for "
+            "another")
+    estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
+                                     settings.save_checkpoints_steps)
 
-  def evaluate(step):
-    if data.validation_labels is not None:
-      build.evaluate(estimator, data.validation_images, data.validation_labels, "validation",
-                     recipe.keep_best)
-    elif step < last_step:
-      build.evaluate(estimator, dataset.test_images, dataset.test_labels)
+    def evaluate(at_step):
+      if data.validation_labels is not None:
+        build.evaluate(estimator, data.validation_images, data.validation_labels, "validation",
+                       recipe.keep_best)
+      elif at_step < last_step:
+        build.evaluate(estimator, dataset.test_images, dataset.test_labels)
 
-  try:
-    stopped_by = loop.train(
-        estimator, build.train_input_fn(data.train_images, data.train_labels, plan.batch_size),
-        params, last_step, [ProgressHook(plan.batch_size, last_step, settings.log_every)],
-        plan.eval_every if evaluate_periodically else None, evaluate, recorded_plan)
-  except loop.Diverged as e:
-    raise UserError(
-        f"training diverged: the loss or a weight became NaN or infinite at step {e.step}; the "
-        f"latest checkpoint is {e.kept or 'none'}: lower --learning_rate (now "
-        f"{params['learning_rate']}) and train again") from None
+    model_dir_lib.set_aside(model_dir, start)
+    try:
+      stopped_by = loop.train(
+          estimator, build.train_input_fn(data.train_images, data.train_labels, plan.batch_size),
+          params, last_step, [ProgressHook(plan.batch_size, last_step, settings.log_every)],
+          plan.eval_every if evaluate_periodically else None, evaluate, recorded_plan)
+    except loop.Diverged as e:
+      raise UserError(
+          f"training diverged: the loss or a weight became NaN or infinite at step {e.step}; the "
+          f"latest checkpoint is {e.kept or 'none'}: lower --learning_rate (now "
+          f"{params['learning_rate']}) and train again") from None
   if stopped_by is not None:
     raise TrainingInterrupted(
         f"interrupted by {stopped_by.name}: checkpoint saved at global step "

@@ -1,11 +1,10 @@
-"""The guarded training loop: one writer, a checkpoint on SIGINT/SIGTERM, a stop on divergence.
+"""The guarded training loop: a checkpoint on SIGINT/SIGTERM, a stop on divergence.
 
-Around Estimator.train it holds the model_dir's lock, resumes from the newest
-readable checkpoint (a damaged latest one is set aside, see
-training.model_dir.resume_checkpoint), turns a full disk or a folder that is not
-writable into one line, never rewrites the checkpoint it resumed from, and on a
-NaN or infinite loss or weight leaves the last finite checkpoint as the latest (see
-training.safety).
+Its caller holds the model_dir's lock (safety.ModelDirLock) and has set a damaged
+latest checkpoint aside (training.model_dir.set_aside). Around Estimator.train it
+turns a full disk or a folder that is not writable into one line, never rewrites
+the checkpoint it resumed from, and on a NaN or infinite loss or weight leaves the
+last finite checkpoint as the latest (see training.safety).
 """
 
 from estimator_cnn.training import build
@@ -25,7 +24,7 @@ class Diverged(Exception):
 
 def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None, evaluate=None,
           plan=None):
-  """Trains to global step last_step, saving params.json (params, and plan) under the lock.
+  """Trains to global step last_step, saving params.json (params, and plan); hold the lock.
 
   Returns the signal that stopped training after its checkpoint, or None once at last_step.
 
@@ -33,9 +32,7 @@ def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None,
   after each chunk that was not interrupted. Raises Diverged.
   """
   model_dir = estimator.model_dir
-  with (safety.write_failures_reported(model_dir), safety.ModelDirLock(model_dir),
-        safety.StopOnSignal() as stop):
-    model_dir_lib.resume_checkpoint(model_dir)
+  with safety.write_failures_reported(model_dir), safety.StopOnSignal() as stop:
     model_dir_lib.save_params(model_dir, params, plan)
     divergence = safety.DivergenceHook()
     step = build.global_step(estimator)

@@ -1,11 +1,14 @@
-"""The model_dir: fresh run folders, the saved params and training plan, checks before writing."""
+"""The model_dir: fresh run folders, the saved params and training plan, its checkpoints read
+while a training may write them, checks before writing."""
 
+import collections
 import datetime
-import glob
 import json
 import os
 import re
 import shlex
+import shutil
+import tempfile
 
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import files
@@ -15,7 +18,7 @@ PARAMS_FILE = "params.json"
 # params.json's entry for the training plan, apart from the model params: batch_size,
 # last_step (the absolute global step it trains to) and recipe (--recipe's name, if any).
 PLAN_KEY = "plan"
-DAMAGED_SUFFIX = ".damaged"  # Files of a damaged checkpoint, set aside by resume_checkpoint.
+DAMAGED_SUFFIX = ".damaged"  # Files of a damaged checkpoint, renamed by set_aside.
 
 
 def new_run_dir(root, tag):
@@ -54,72 +57,49 @@ def check_writable_folder(path, flag):
     raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to")
 
 
-def latest_checkpoint(model_dir):
-  return tf.compat.v1.train.latest_checkpoint(model_dir) if os.path.isdir(model_dir) else None
+# TensorFlow reads a checkpoint's path as a file pattern where it looks checkpoints up and where it
+# deletes old ones (kGlobbingChars of tensorflow/core/platform/file_system_helper.cc).
+GLOB_CHARACTERS = "*?[\\"
+CHECKPOINT_NAME = re.compile(r"model\.ckpt-(\d+)")  # tf.estimator's: model.ckpt-GLOBAL_STEP.
+# Lookups of the checkpoint to read while a training keeps saving newer ones and deleting older
+# ones, before giving up: each lookup that fails saw a checkpoint deleted after it was found.
+LOOKUPS = 20
 
 
-def require_checkpoint(model_dir, step=None):
-  """The checkpoint to read: model.ckpt-STEP, else the latest; checked, never changed.
+def check_path_characters(model_dir):
+  """Raises UserError when model_dir holds a character TensorFlow reads as a file pattern.
 
-  Raises UserError when there is none, or when it is damaged: the message names
-  the damaged one and the readable ones to pick with --checkpoint.
+  On TF 2.15 and 2.21 alike tf.train.latest_checkpoint finds nothing under run[1]/
+  (nor under run\\1/), and tf.estimator's clean-up of run[1]/model.ckpt-N deletes
+  run1/model.ckpt-N instead.
   """
-  if not os.path.isdir(model_dir):
-    raise UserError(f"--model_dir={model_dir} does not exist: pass the folder training printed")
-  named, readable, damaged = sort_out(model_dir)
-  wanted = os.path.join(model_dir, f"model.ckpt-{step}") if step is not None else named
-  if wanted in readable:
-    return wanted
-  steps = ", ".join(str(checkpoint_step(checkpoint)) for checkpoint in readable)
-  if wanted in damaged:
-    raise UserError(f"checkpoint {wanted} is damaged ({damaged[wanted]})"
-                    + (f": pass --checkpoint=STEP with a readable one, {steps}" if readable
-                       else ", and no other is readable: restore it or train afresh"))
-  if step is not None:
-    raise UserError(f"no checkpoint of step {step} in {model_dir}"
-                    + (f": pass --checkpoint with one of {steps}" if readable else ""))
-  raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
-                  f"python run.py --mode=train --model_dir={shlex.quote(model_dir)}")
+  found = [character for character in GLOB_CHARACTERS if character in model_dir]
+  if found:
+    raise UserError(f"--model_dir={model_dir} holds {' '.join(found)}, which TensorFlow reads as "
+                    "a file pattern when it looks up and deletes checkpoints: pick or rename a "
+                    f"folder without {' '.join(GLOB_CHARACTERS)}")
 
 
-def _resumable(model_dir):
-  """sort_out's (named, readable, damaged) and the checkpoint training resumes from, or None."""
-  named, readable, damaged = sort_out(model_dir)
-  if named is None or named in readable:
-    return named, readable, damaged, named
-  if not readable:
-    raise UserError(f"checkpoint {named} is damaged ({damaged[named]}) and no other in "
-                    f"{model_dir} is readable: restore it, or train afresh in another "
-                    "--model_dir")
-  return named, readable, damaged, readable[0]
+def _another_tools(model_dir, checkpoint):
+  return UserError(
+      f"{model_dir} holds checkpoints of another tool ({os.path.basename(checkpoint)} has no "
+      "global_step: tf.train.Checkpoint or CheckpointManager, not tf.estimator): pass another "
+      "--model_dir, or move those files and the `checkpoint` file out of it")
 
 
-def readable_checkpoint(model_dir):
-  """The checkpoint training will resume from (see resume_checkpoint), or None; changes nothing."""
-  return _resumable(model_dir)[-1]
+def _named_checkpoint(model_dir):
+  """The checkpoint model_dir's `checkpoint` file names, as a path in model_dir, or None.
 
-
-def resume_checkpoint(model_dir, printer=print):
-  """The checkpoint training resumes from: the latest, else the newest readable one, or None.
-
-  A damaged latest checkpoint is not deleted: the files of the damaged checkpoints
-  newer than the newest readable one are renamed to NAME.damaged, the `checkpoint`
-  index file is rewritten to the readable ones, and a line says so. Raises
-  UserError when checkpoints exist but none is readable.
+  Read without tf.train.latest_checkpoint, which logs an error when its files are
+  gone. Raises UserError when it names another tool's checkpoint.
   """
-  named, readable, damaged, resumed = _resumable(model_dir)
-  if resumed == named:
-    return resumed
-  for checkpoint in damaged:
-    if checkpoint_step(checkpoint) > checkpoint_step(resumed):
-      for path in glob.glob(f"{glob.escape(checkpoint)}.*"):
-        if not path.endswith(DAMAGED_SUFFIX):
-          os.replace(path, path + DAMAGED_SUFFIX)
-  tf.compat.v1.train.update_checkpoint_state(model_dir, resumed,
-                                             all_model_checkpoint_paths=readable[::-1])
-  printer(f"checkpoint {named} is damaged ({damaged[named]}): its files are kept as "
-          f"*{DAMAGED_SUFFIX}; training resumes from {resumed}")
-  return resumed
+  state = tf.compat.v1.train.get_checkpoint_state(model_dir) if os.path.isdir(model_dir) else None
+  if not (state and state.model_checkpoint_path):
+    return None
+  named = os.path.join(model_dir, os.path.basename(state.model_checkpoint_path))
+  if not CHECKPOINT_NAME.fullmatch(os.path.basename(named)):
+    raise _another_tools(model_dir, named)
+  return named
 
 
 def checkpoints_on_disk(model_dir):
@@ -132,46 +112,163 @@ def checkpoints_on_disk(model_dir):
   return [os.path.join(model_dir, f"model.ckpt-{step}") for step in sorted(steps, reverse=True)]
 
 
-def damage(checkpoint):
-  """Why the checkpoint cannot be restored (a file missing, short or corrupt), or None.
-
-  Reads every tensor, so a data file cut short is found, not only a bad .index.
-  """
-  try:
-    reader = tf.compat.v1.train.NewCheckpointReader(checkpoint)
-    for name in reader.get_variable_to_shape_map():
-      reader.get_tensor(name)
-  except (tf.errors.OpError, ValueError, IndexError) as e:
-    message = getattr(e, "message", None) or str(e) or type(e).__name__
-    return message.splitlines()[0]
-  return None
-
-
 def checkpoint_step(checkpoint):
   """The global step in a checkpoint's name, model.ckpt-STEP."""
   return int(checkpoint.rsplit("-", 1)[1])
 
 
-def sort_out(model_dir):
-  """(the checkpoint the `checkpoint` file names or None, readable ones, {damaged: why}).
+def _files_of(checkpoint):
+  """The names of the checkpoint's files (.index, .data-*, .meta), sorted; [] when none is left."""
+  folder, prefix = os.path.split(checkpoint)
+  try:
+    names = os.listdir(folder)
+  except FileNotFoundError:
+    return []
+  return sorted(name for name in names
+                if re.fullmatch(re.escape(prefix) + r"\.(index|meta|data-\d+-of-\d+)", name))
 
-  Readable and damaged are among the checkpoints on disk, newest first; the named one
-  counts as damaged when its files are gone.
+
+def read_in_full(checkpoint):
+  """({variable: shape}, None) once every tensor of the checkpoint reads, else (None, why not).
+
+  Why not: its files are gone, or one is missing, short or corrupt; reading every
+  tensor finds a data file cut short, not only a bad .index.
   """
-  named = latest_checkpoint(model_dir)
-  readable, damaged = [], {}
-  for checkpoint in checkpoints_on_disk(model_dir):
-    reason = damage(checkpoint)
-    if reason:
+  if not os.path.exists(checkpoint + ".index"):
+    return None, "its files are gone"
+  try:
+    reader = tf.compat.v1.train.NewCheckpointReader(checkpoint)
+    shapes = reader.get_variable_to_shape_map()
+    for name in shapes:
+      reader.get_tensor(name)
+  except (tf.errors.OpError, ValueError, IndexError) as e:
+    message = getattr(e, "message", None) or str(e) or type(e).__name__
+    return None, message.splitlines()[0]
+  return shapes, None
+
+
+def _copy(checkpoint, names, folder):
+  """A copy in folder of the checkpoint's files `names`, hard links where it can; None when a file
+  was deleted meanwhile. Linked or open, the files stay whole though a training deletes them."""
+  for name in names:
+    source, target = (os.path.join(path, name) for path in (os.path.dirname(checkpoint), folder))
+    try:
+      os.link(source, target)
+    except FileNotFoundError:
+      return None
+    except OSError:  # Another file system, or another user's files: a copy.
+      try:
+        shutil.copyfile(source, target)
+      except FileNotFoundError:
+        return None
+  return os.path.join(folder, os.path.basename(checkpoint))
+
+
+def _read_unless_deleted(checkpoint, folder=None):
+  """(shapes, why not, the path read): read_in_full's of the checkpoint, or of a copy in folder;
+  shapes and why not both None when its files changed while it was read (a training deleted it).
+  Raises UserError when it is another tool's."""
+  names = _files_of(checkpoint)
+  read = _copy(checkpoint, names, tempfile.mkdtemp(dir=folder)) if folder and names else checkpoint
+  shapes, reason = read_in_full(read) if read else (None, None)
+  if shapes is None and _files_of(checkpoint) != names:
+    return None, None, read
+  if shapes is not None and "global_step" not in shapes:
+    raise _another_tools(os.path.dirname(checkpoint), checkpoint)
+  return shapes, reason, read
+
+
+def _readable_steps(model_dir, leaving_out):
+  return ", ".join(str(checkpoint_step(checkpoint)) for checkpoint in checkpoints_on_disk(model_dir)
+                   if checkpoint != leaving_out and read_in_full(checkpoint)[0] is not None)
+
+
+def checkpoint_to_read(model_dir, step, folder):
+  """(model.ckpt-STEP, else the latest checkpoint; a copy of it in folder; its {variable: shape}).
+
+  The copy is read in full and stays whole (hard links) while a training saves newer
+  checkpoints and deletes older ones: a checkpoint deleted before it was copied is
+  looked up again, and one is called damaged only when its files are still those
+  read. Raises UserError when there is none, when it is damaged (the message names
+  the readable ones to pick with --checkpoint), or when it is another tool's.
+  """
+  if not os.path.isdir(model_dir):
+    raise UserError(f"--model_dir={model_dir} does not exist: pass the folder training printed")
+  for _ in range(LOOKUPS):
+    named = _named_checkpoint(model_dir)
+    wanted = os.path.join(model_dir, f"model.ckpt-{step}") if step is not None else named
+    if wanted is None:
+      raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
+                      f"python run.py --mode=train --model_dir={shlex.quote(model_dir)}")
+    shapes, reason, copy = _read_unless_deleted(wanted, folder)
+    if shapes is not None:
+      return wanted, copy, shapes
+    if reason and (step is not None or _named_checkpoint(model_dir) == named):
+      steps = _readable_steps(model_dir, wanted)
+      if step is not None and reason == "its files are gone":
+        raise UserError(f"no checkpoint of step {step} in {model_dir}"
+                        + (f": pass --checkpoint with one of {steps}" if steps else ""))
+      raise UserError(f"checkpoint {wanted} is damaged ({reason})"
+                      + (f": pass --checkpoint=STEP with a readable one, {steps}" if steps
+                         else ", and no other is readable: restore it or train afresh"))
+  raise UserError(f"the checkpoints of {model_dir} were deleted while read, {LOOKUPS} times: "
+                  "run again")
+
+
+# What training's start reads from model_dir (training_start).
+Start = collections.namedtuple("Start", "params plan checkpoint shapes damaged")
+
+
+def training_start(model_dir):
+  """What training's start needs from model_dir, each file read once, as a Start.
+
+  params and plan: params.json's model params ({} when there is none) and training
+  plan (None). checkpoint: the one training resumes from, the latest, else the
+  newest readable one, or None; shapes: its {variable: shape}; damaged: {checkpoint:
+  why} of those found damaged before it, which set_aside renames. Raises UserError
+  when checkpoints exist but none is readable, or when they are another tool's.
+  """
+  saved = _read_params_file(model_dir)
+  params = {key: value for key, value in saved.items() if key != PLAN_KEY}
+  plan = _checked_plan(model_dir, saved.get(PLAN_KEY))
+  for _ in range(LOOKUPS):
+    named = _named_checkpoint(model_dir)
+    if named is None:
+      return Start(params, plan, None, None, {})
+    damaged = {}
+    for checkpoint in [named, *(path for path in checkpoints_on_disk(model_dir) if path != named)]:
+      shapes, reason, _ = _read_unless_deleted(checkpoint)
+      if shapes is not None:
+        return Start(params, plan, checkpoint, shapes, damaged)
+      if reason is None:
+        break  # Deleted while read (by a process that does not take the lock): look again.
       damaged[checkpoint] = reason
     else:
-      readable.append(checkpoint)
-  if named is None:
-    state = tf.compat.v1.train.get_checkpoint_state(model_dir) if os.path.isdir(model_dir) else None
-    if state and state.model_checkpoint_path:
-      named = os.path.join(model_dir, os.path.basename(state.model_checkpoint_path))
-      damaged.setdefault(named, "its files are gone")
-  return named, readable, damaged
+      raise UserError(f"checkpoint {named} is damaged ({damaged[named]}) and no other in "
+                      f"{model_dir} is readable: restore it, or train afresh in another "
+                      "--model_dir")
+  raise UserError(f"the checkpoints of {model_dir} were deleted while read, {LOOKUPS} times: "
+                  "run again")
+
+
+def set_aside(model_dir, start, printer=print):
+  """Renames the files of start's damaged checkpoints to NAME.damaged, points the `checkpoint`
+  file at start's checkpoint, and says so in a line; deletes nothing."""
+  if not start.damaged:
+    return
+  for checkpoint in start.damaged:
+    for name in _files_of(checkpoint):
+      path = os.path.join(model_dir, name)
+      os.replace(path, path + DAMAGED_SUFFIX)
+  state = tf.compat.v1.train.get_checkpoint_state(model_dir)
+  older = [os.path.basename(path) for path in state.all_model_checkpoint_paths
+           if checkpoint_step(path) < checkpoint_step(start.checkpoint)]
+  tf.compat.v1.train.update_checkpoint_state(  # Relative paths, as tf.estimator writes them.
+      model_dir, os.path.basename(start.checkpoint),
+      all_model_checkpoint_paths=[*older, os.path.basename(start.checkpoint)])
+  named, why = next(iter(start.damaged.items()))
+  printer(f"checkpoint {named} is damaged ({why}): its files are kept as *{DAMAGED_SUFFIX}; "
+          f"training resumes from {start.checkpoint}")
 
 
 def _read_params_file(model_dir):
@@ -195,9 +292,8 @@ def load_params(model_dir):
   return {key: value for key, value in _read_params_file(model_dir).items() if key != PLAN_KEY}
 
 
-def load_plan(model_dir):
-  """The training plan params.json records ({"batch_size", "last_step"[, "recipe"]}), or None."""
-  plan = _read_params_file(model_dir).get(PLAN_KEY)
+def _checked_plan(model_dir, plan):
+  """params.json's training plan ({"batch_size", "last_step"[, "recipe"]}) or None, checked."""
   if plan is not None and not (isinstance(plan, dict) and all(
       isinstance(plan.get(key), int) and plan[key] > 0 for key in ("batch_size", "last_step"))):
     raise UserError(f"{os.path.join(model_dir, PARAMS_FILE)} holds a damaged training plan "
@@ -211,21 +307,15 @@ def save_params(model_dir, params, plan=None):
   files.write_json(os.path.join(model_dir, PARAMS_FILE), saved, sort_keys=True, allow_nan=False)
 
 
-def check_checkpoint_matches(checkpoint, expected_variables):
-  """Raises UserError when the checkpoint is unreadable or was written by another network."""
-  try:
-    stored = dict(tf.compat.v1.train.list_variables(checkpoint))
-  except tf.errors.OpError as e:
-    reason = e.message.splitlines()[0] if e.message else type(e).__name__
-    raise UserError(f"checkpoint {checkpoint} is unreadable ({reason}): it is damaged; remove "
-                    f"its files and its lines in {os.path.dirname(checkpoint)}/checkpoint to "
-                    "resume from the one before, or use a fresh --model_dir") from e
-  missing = sorted(set(expected_variables) - set(stored))
-  different = sorted(name for name, shape in expected_variables.items()
+def check_checkpoint_matches(checkpoint, stored, expected):
+  """Raises UserError when the checkpoint's {variable: shape}, stored, are not those of the network
+  expected: another network's or optimizer's."""
+  missing = sorted(set(expected) - set(stored))
+  different = sorted(name for name, shape in expected.items()
                      if name in stored and list(stored[name]) != shape)
   if missing or different:
     detail = (f"variable {different[0]} has shape {stored[different[0]]}, this network needs "
-              f"{expected_variables[different[0]]}" if different
+              f"{expected[different[0]]}" if different
               else f"it lacks {len(missing)} variable(s) this network needs, e.g. {missing[0]}")
     raise UserError(f"{os.path.dirname(checkpoint)} holds a checkpoint of another network or "
                     f"optimizer ({detail}): use a fresh --model_dir or the flags it was "

@@ -26,6 +26,13 @@ a damaged checkpoint (a short .index   here: test_damaged_checkpoint_is_named_wi
   export refuse naming the readable      checkpoint_and_keeps_the_damaged_one; training/test_
   ones; train resumes from the newest    checkpoints.py
   readable one, the damaged kept
+eval, predict, export and a second     app/test_readers_beside_training.py; training/test_
+  training beside a training that        checkpoints.py::test_a_checkpoint_deleted_before_it_is_
+  saves and deletes checkpoints          copied_is_looked_up_again, ::test_a_checkpoint_deleted_
+                                         while_copied_is_looked_up_again
+--model_dir with * ? [ or a backslash  app/test_model_dir_checks.py; training/test_checkpoints.py
+  (run[1]), or holding another tool's
+  checkpoints
 --model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
                                        here: test_empty_model_dir_is_refused
 read-only model_dir: training refused; here: test_read_only_model_dir_is_refused_untouched;
@@ -294,7 +301,7 @@ def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, tra
     assert latest.endswith("model.ckpt-4")  # One more checkpoint fitted on the disk.
     assert {name: snapshot(model_dir)[name] for name in kept} == kept
     assert model_dir_lib.load_params(model_dir) == params  # Its plan now says step 22.
-    assert model_dir_lib.load_plan(model_dir) == {"batch_size": 20, "last_step": 22}
+    assert model_dir_lib.training_start(model_dir).plan == {"batch_size": 20, "last_step": 22}
     assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
     assert not safety.partial_files(model_dir)  # The failed save's model.ckpt-6_temp is gone.
 

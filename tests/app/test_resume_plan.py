@@ -46,14 +46,14 @@ def test_a_bare_model_dir_continues_the_interrupted_plan_then_adds_the_presets_b
                       "--max_steps=12", "--log_every=4") == INTERRUPTED
   assert "resume with: python run.py" in capsys.readouterr().err
   params = model_dir_lib.load_params(model_dir)
-  assert model_dir_lib.load_plan(model_dir) == PLAN and "plan" not in params
+  assert model_dir_lib.training_start(model_dir).plan == PLAN and "plan" not in params
 
   assert run_in_process(*common) == 0
   out = capsys.readouterr().out
   assert out.splitlines()[1] == ("continuing the unfinished plan of params.json: up to global "
                                  "step 12, batch 10; pass --steps or --max_steps for another")
   assert "step 12/12" in out and "global_step 12  (100 test images)" in out
-  assert model_dir_lib.load_plan(model_dir) == PLAN
+  assert model_dir_lib.training_start(model_dir).plan == PLAN
   assert model_dir_lib.load_params(model_dir) == params
 
   # The plan is finished: --model_dir alone adds the preset's budget, with its batch size.
@@ -63,7 +63,7 @@ def test_a_bare_model_dir_continues_the_interrupted_plan_then_adds_the_presets_b
   assert run_in_process(*common) == 0
   out = capsys.readouterr().out
   assert "continuing" not in out and "step 16/16" in out
-  assert model_dir_lib.load_plan(model_dir) == {"batch_size": 30, "last_step": 16}
+  assert model_dir_lib.training_start(model_dir).plan == {"batch_size": 30, "last_step": 16}
   assert batch_sizes == [10, 10, 30]
 
 
@@ -85,24 +85,23 @@ def test_a_resumed_recipe_ends_its_schedule_where_the_uninterrupted_one_does(
   assert run_in_process(data, f"--model_dir={resumed}", "--recipe=fast", "--batch_size=10",
                         "--steps=2") == 0
   assert model_dir_lib.load_params(resumed)["decay_steps"] == 10
-  assert model_dir_lib.load_plan(resumed) == {"batch_size": 10, "last_step": 10,
-                                              "recipe": "fast"}
+  assert model_dir_lib.training_start(resumed).plan == {"batch_size": 10, "last_step": 10,
+                                                        "recipe": "fast"}
 
 
 @pytest.mark.parametrize("flag", [f"--{name}={value}" for name, value in zip(
     settings_lib.PLAN_FLAGS, ["2", "20", "1", "10", "fast"])])
-def test_any_plan_flag_sets_a_new_plan(tmp_path, flag):
-  model_dir_lib.save_params(str(tmp_path), {"preset": "blog_cnn"}, PLAN)
-  assert train.unfinished_plan(parse_settings(), str(tmp_path), 3) == PLAN
-  assert train.unfinished_plan(parse_settings(flag), str(tmp_path), 3) is None
+def test_any_plan_flag_sets_a_new_plan(flag):
+  assert train.unfinished_plan(parse_settings(), PLAN, 3) == PLAN
+  assert train.unfinished_plan(parse_settings(flag), PLAN, 3) is None
 
 
 def test_a_finished_plan_or_none_is_not_continued(tmp_path):
-  model_dir_lib.save_params(str(tmp_path), {"preset": "blog_cnn"}, PLAN)
-  assert train.unfinished_plan(parse_settings(), str(tmp_path), 12) is None
+  assert train.unfinished_plan(parse_settings(), PLAN, 12) is None
   model_dir_lib.save_params(str(tmp_path), {"preset": "blog_cnn"})  # As before plans were saved.
-  assert model_dir_lib.load_params(str(tmp_path)) == {"preset": "blog_cnn"}
-  assert train.unfinished_plan(parse_settings(), str(tmp_path), 3) is None
+  start = model_dir_lib.training_start(str(tmp_path))
+  assert start.params == {"preset": "blog_cnn"} and start.plan is None
+  assert train.unfinished_plan(parse_settings(), start.plan, 3) is None
 
 
 @pytest.mark.parametrize("plan", [[], {"batch_size": 10}, {"batch_size": "10", "last_step": 12},
@@ -111,5 +110,5 @@ def test_a_damaged_plan_is_one_line(tmp_path, plan):
   (tmp_path / "params.json").write_text(json.dumps({"preset": "blog_cnn", "plan": plan}))
   with pytest.raises(UserError, match=r"params.json holds a damaged training plan \('plan'\): "
                      "delete that entry, or pass --steps or --max_steps"):
-    model_dir_lib.load_plan(str(tmp_path))
+    model_dir_lib.training_start(str(tmp_path))
   assert model_dir_lib.load_params(str(tmp_path)) == {"preset": "blog_cnn"}

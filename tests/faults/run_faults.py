@@ -1,7 +1,7 @@
 """Crash-and-resume fault test: kills run.py training with SIGKILL at random moments and resumes it.
 
     python tests/faults/run_faults.py [--kills=20] [--steps=300] [--interrupts=12]
-        [--data_dir=DIR] [--model_dir=DIR] [--seed=0] [--python=PYTHON]
+        [--reader_runs=12] [--data_dir=DIR] [--model_dir=DIR] [--seed=0] [--python=PYTHON]
 
 Not part of the test suite: it takes several minutes. It trains the 2-block
 net uninterrupted once for reference, then trains it again into another
@@ -25,8 +25,13 @@ run.py). Each must end either complete (exit 0) or with exit 130 (143) and one
 line on stderr, no traceback; its
 report, predictions file or export folder must hold the earlier complete
 files or new complete ones, no temporary folder or file may be left, and the
-model_dir's checkpoint files must be unchanged. Exits 0 when every check
-passes.
+model_dir's checkpoint files must be unchanged.
+
+Last, beside a training into a third model_dir that saves a checkpoint every
+step and deletes the old ones (tf.estimator keeps the newest 5), --mode=eval,
+predict and export run --reader_runs times in all, in turn, as from a second
+terminal. Each must exit 0, name the checkpoint it read, and print no traceback
+and no "damaged". Exits 0 when every check passes.
 """
 
 import argparse
@@ -68,6 +73,9 @@ def parse_args():
   parser.add_argument("--interrupts", type=int, default=12,
                       help="SIGINTs and SIGTERMs sent to eval, predict --output and export, "
                       "in turn.")
+  parser.add_argument("--reader_runs", type=int, default=12,
+                      help="Runs of eval, predict and export, in turn, beside a training that "
+                      "saves and deletes checkpoints.")
   return parser.parse_args()
 
 
@@ -351,6 +359,66 @@ def interrupt_modes(args, rng, model_dir, folder):
   return problems, stopped
 
 
+WRONG_ANSWERS = ("Traceback", "damaged")
+
+
+def reader_problem(code, output, model_dir):
+  """(the step of the checkpoint read, '') when a reader beside training answered right, else
+  (None, what is wrong): a non-zero exit, a traceback, a "damaged" message, no checkpoint named."""
+  wrong = [text for text in WRONG_ANSWERS if text in output]
+  named = re.search(rf"^checkpoint: {re.escape(model_dir)}/model\.ckpt-(\d+) \(global step "
+                    r"(\d+)\)$", output, re.M)
+  if code != 0 or wrong or not named:
+    return None, f"exit {code}, {wrong or 'no checkpoint named'}: {output.strip()[-400:]!r}"
+  return int(named.group(1)), ""
+
+
+def readers_beside_training(args, model_dir, folder, logs):
+  """Runs eval, predict and export --reader_runs times in turn beside a training that saves a
+  checkpoint every step; returns (problems, steps read, those deleted by the end, exit code)."""
+  command = training_command(args, model_dir)
+  command = [arg for arg in command if not arg.startswith(("--save_checkpoints_steps=",
+                                                           "--max_steps="))]
+  command += ["--save_checkpoints_steps=1", f"--max_steps={2**40}"]
+  runs = {mode: run_command for mode, (run_command, _) in
+          interrupt_runs(args, model_dir, folder).items()}
+  problems, read = [], []
+  with open(os.path.join(logs, "beside.log"), "w") as log:
+    training = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=child_env(),
+                                cwd=REPO, preexec_fn=sigint_as_in_a_terminal)
+    try:
+      deadline = time.monotonic() + RUN_TIMEOUT_SECS
+      state, first = (os.path.join(model_dir, name)
+                      for name in ("checkpoint", "model.ckpt-0.index"))
+      while not os.path.exists(state) or os.path.exists(first):  # Until tf.estimator deletes it.
+        if training.poll() is not None or time.monotonic() > deadline:
+          raise RuntimeError(f"training did not delete its first checkpoint; see {log.name}")
+        time.sleep(0.1)
+      for attempt in range(args.reader_runs):
+        mode = list(runs)[attempt % len(runs)]
+        start = time.monotonic()
+        result = subprocess.run(runs[mode], capture_output=True, text=True, env=child_env(),
+                                cwd=REPO, timeout=RUN_TIMEOUT_SECS)
+        step, problem = reader_problem(result.returncode, result.stdout + result.stderr,
+                                       model_dir)
+        if problem:
+          problems.append(f"{mode} beside training: {problem}")
+        else:
+          read.append(step)
+        print(f"  {mode}: exit {result.returncode} in {time.monotonic() - start:.1f} s, "
+              f"{'checkpoint of step ' + str(step) if step is not None else 'PROBLEM: ' + problem}",
+              flush=True)
+      training.send_signal(signal.SIGTERM)
+      training.wait(timeout=RUN_TIMEOUT_SECS)
+    finally:
+      if training.poll() is None:
+        training.kill()
+        training.wait()
+  deleted = [step for step in read
+             if not os.path.exists(os.path.join(model_dir, f"model.ckpt-{step}.index"))]
+  return problems, read, deleted, training.returncode
+
+
 def main():
   args = parse_args()
   rng = random.Random(args.seed)
@@ -456,6 +524,20 @@ def main():
     check("Ctrl-C and kill in eval/predict/export: one line, no partial", not problems,
           f"{stopped}/{args.interrupts} runs stopped by the signal, the others ended first; "
           f"{len(problems)} problem(s)")
+
+  if args.reader_runs:
+    beside_dir = os.path.join(base, "beside")
+    print(f"\neval, predict --output and export beside a training saving every step into "
+          f"{beside_dir}", flush=True)
+    outputs = os.path.join(base, "beside-outputs")
+    os.makedirs(outputs)
+    problems, read, deleted, code = readers_beside_training(args, beside_dir, outputs, logs)
+    failures.extend(problems)
+    check("eval/predict/export beside training: right answers", not problems,
+          f"{args.reader_runs - len(problems)}/{args.reader_runs} right, {len(problems)} wrong "
+          f"(traceback, 'damaged' or exit != 0); steps read {min(read, default='-')}.."
+          f"{max(read, default='-')}, {len(deleted)} of them deleted by the training since")
+    check("training beside them stops on SIGTERM", code == 143, f"exit {code}")
 
   print("\nrun  kill mode          secs  last step  resumes at  partial files  lock left by  "
         "checkpoint")

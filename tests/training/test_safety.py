@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -19,11 +18,10 @@ from estimator_cnn.app import train
 from estimator_cnn.training import safety
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base.errors import UserError
-from tests.helpers import (REPO, TINY, poison_weights_at, run_in_process, sigint_after,
-                           snapshot)
+from tests.helpers import (REPO, SUBPROCESS_TIMEOUT_SECS, TINY, poison_weights_at,
+                           run_in_process, sigint_after, snapshot, wait_for)
 
 v1 = tf.compat.v1
-SUBPROCESS_TIMEOUT_SECS = 120
 
 
 def dead_pid():
@@ -217,14 +215,6 @@ def test_the_resume_hint_continues_the_same_plan(fixture_data, tmp_path, capsys,
   out = capsys.readouterr().out
   assert "step 12/12  loss" in out and "global_step 12  (100 test images)" in out
   assert hint.split()[1:] == ["--max_steps=12", "--batch_size=10"]
-
-
-def wait_for(predicate, what, process, timeout=SUBPROCESS_TIMEOUT_SECS):
-  deadline = time.monotonic() + timeout
-  while not predicate():
-    if process.poll() is not None or time.monotonic() > deadline:
-      pytest.fail(f"gave up waiting for {what}; training exited with {process.returncode}")
-    time.sleep(0.05)
 
 
 def test_second_process_is_refused_and_sigterm_saves_and_exits_143(fixture_data, tmp_path, capsys):
