@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shlex
+import shutil
 
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
@@ -40,19 +41,30 @@ def unfinished_plan(settings, recorded, global_step):
   return recorded if recorded and global_step < recorded["last_step"] else None
 
 
+def _outermost_missing(path):
+  """The outermost folder of path that does not exist yet, or None."""
+  missing, path = None, os.path.abspath(path)
+  while not os.path.exists(path):
+    missing, path = path, os.path.dirname(path)
+  return missing
+
+
 @contextlib.contextmanager
-def _locked(model_dir, created=False):
-  """Holds model_dir's lock (safety.ModelDirLock), creating model_dir for it; a UserError leaves
-  no folder it created (or that the caller created, `created`) empty."""
-  created = created or not os.path.isdir(model_dir)
+def _locked(model_dir, created=None):
+  """Holds model_dir's lock (safety.ModelDirLock), creating model_dir for it.
+
+  A UserError removes the folders this run created (`created`, else the outermost of
+  model_dir's that did not exist) while they hold no file.
+  """
+  created = created or _outermost_missing(model_dir)
   try:
     with safety.write_failures_reported(model_dir):
       os.makedirs(model_dir, exist_ok=True)
       with safety.ModelDirLock(model_dir):
         yield
   except UserError:
-    if created and os.path.isdir(model_dir) and not os.listdir(model_dir):
-      os.rmdir(model_dir)
+    if created and not any(names for _, _, names in os.walk(created)):
+      shutil.rmtree(created)
     raise
 
 
@@ -66,15 +78,17 @@ def train(settings, evaluate_periodically=False):
   """
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   model_dir = settings.model_dir
-  fresh = model_dir is None
-  if fresh:
+  created = None
+  if model_dir is None:
+    created = _outermost_missing(RUNS_ROOT)
     model_dir = model_dir_lib.new_run_dir(RUNS_ROOT,
                                           settings_lib.model_params(settings)["optimizer"])
+    created = created or model_dir
   else:
     model_dir_lib.check_path_characters(model_dir)
     model_dir_lib.check_writable_folder(model_dir, "model_dir")
   # Under the lock: no other training writes checkpoints while they are checked.
-  with _locked(model_dir, created=fresh):
+  with _locked(model_dir, created):
     start = model_dir_lib.training_start(model_dir)
     params = checked_params(settings, start.shapes, start.params, start.checkpoint)
     recipe = presets.PRESETS[params["preset"]].recipe
