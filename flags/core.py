@@ -9,6 +9,7 @@ refuses a flag given to another mode.
 """
 
 from absl import flags
+from absl import logging as absl_logging
 
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.data import user_images
@@ -277,3 +278,13 @@ def settings(flag_values=flags.FLAGS, command="python run.py"):
   values = {name: flag_values[name].value for name in flag_values}
   explicit = {name for name in values if flag_values[name].present}
   return settings_lib.Settings({**values, "command": command}, explicit)
+
+
+def hide_library_info_logs(flag_values=flags.FLAGS):
+  """Unless --verbosity was given, logs warnings and errors only: the libraries' INFO logs
+  (matplotlib's note on a first run that it built its font cache, say) stay off the console.
+
+  absl's app.run raises --verbosity to INFO when it is not given; call this after it parsed.
+  """
+  if not flag_values["verbosity"].present:
+    absl_logging.set_verbosity(absl_logging.WARNING)

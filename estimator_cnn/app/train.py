@@ -3,6 +3,7 @@
 import os
 
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import splits
@@ -26,9 +27,9 @@ def prepare_model_dir(model_dir, settings, must_have_checkpoint):
   damaged one is found here.
   """
   if must_have_checkpoint:
-    model_dir_lib.check_readable_folder(model_dir, "model_dir")
+    files.check_readable_folder(model_dir, "model_dir")
   else:
-    model_dir_lib.check_writable_folder(model_dir, "model_dir")
+    files.check_writable_folder(model_dir, "model_dir")
   checkpoint = (model_dir_lib.require_checkpoint(model_dir, settings.checkpoint)
                 if must_have_checkpoint else model_dir_lib.readable_checkpoint(model_dir))
   params = settings_lib.model_params(settings, model_dir_lib.load_params(model_dir)
