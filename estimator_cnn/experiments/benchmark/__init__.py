@@ -1,5 +1,12 @@
-"""The benchmark: training speed of the blog's network on each system, measured A B A B in
-fresh processes (python -m estimator_cnn.experiments.benchmark --help).
+r"""The benchmark: training speed of the blog's network on each system, measured A B A B in
+fresh processes.
+
+  python -m estimator_cnn.experiments.benchmark                     # everything, 3 rounds
+  python -m estimator_cnn.experiments.benchmark --systems=ours_fp32,tf_estimator --rounds=2
+  python -m estimator_cnn.experiments.benchmark --rounds=1 --steps=50 --warmup_steps=10 \
+      --tta_rounds=0
+  python -m estimator_cnn.experiments.benchmark --systems=ours_fp32,ours_fast \
+      --tta_systems=ours_fast
 
 Systems (--systems; default all but tf_estimator_bf16):
   ours_fp32          the real tf.estimator on TF 2.21 (current stack, estimator_cnn's

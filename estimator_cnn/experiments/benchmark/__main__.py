@@ -1,11 +1,5 @@
-r"""python -m estimator_cnn.experiments.benchmark: each system's training speed (--help; what is
-measured and how: estimator_cnn/experiments/benchmark/__init__.py).
-
-  python -m estimator_cnn.experiments.benchmark                     # everything, 3 rounds
-  python -m estimator_cnn.experiments.benchmark --systems=ours_fp32,tf_estimator --rounds=2
-  python -m estimator_cnn.experiments.benchmark --rounds=1 --steps=50 --warmup_steps=10 \
-      --tta_rounds=0
-"""
+"""python -m estimator_cnn.experiments.benchmark: each system's training speed (--help; what is
+measured and how: estimator_cnn/experiments/benchmark/__init__.py)."""
 
 from absl import app
 from absl import flags
