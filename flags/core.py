@@ -287,4 +287,4 @@ def hide_library_info_logs(flag_values=flags.FLAGS):
   absl's app.run raises --verbosity to INFO when it is not given; call this after it parsed.
   """
   if not flag_values["verbosity"].present:
-    absl_logging.set_verbosity(absl_logging.WARNING)
+    flag_values.verbosity = absl_logging.WARNING
