@@ -46,6 +46,7 @@ def main(argv):
     print(f"error: unexpected {noun} {' '.join(argv[1:])}: {os.path.basename(argv[0])} takes "
           f"flags only, e.g. --images={','.join(argv[1:])}", file=sys.stderr)
     return USAGE_EXIT_CODE
+  flags_core.hide_library_info_logs()
   return run(FLAGS, command_name(argv[0]))
 
 

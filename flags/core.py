@@ -12,6 +12,7 @@ import math
 import os
 
 from absl import flags
+from absl import logging as absl_logging
 import numpy as np
 
 from estimator_cnn.app import settings as settings_lib
@@ -300,3 +301,13 @@ def _expand_user(path):
   if isinstance(path, list):
     return [os.path.expanduser(item) for item in path]
   return os.path.expanduser(path) if path else path
+
+
+def hide_library_info_logs(flag_values=flags.FLAGS):
+  """Unless --verbosity was given, logs warnings and errors only: the libraries' INFO logs
+  (matplotlib's note on a first run that it built its font cache, say) stay off the console.
+
+  absl's app.run raises --verbosity to INFO when it is not given; call this after it parsed.
+  """
+  if not flag_values["verbosity"].present:
+    flag_values.verbosity = absl_logging.WARNING

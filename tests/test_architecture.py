@@ -1,4 +1,5 @@
-"""The package's parts and the arrows between them: one way, no cycle, absl only in the mains."""
+"""The package's parts and the arrows between them: one way, no cycle, absl only in the mains;
+flags/ below the mains that import it."""
 
 import ast
 import pathlib
@@ -17,6 +18,11 @@ ALLOWED = {
     "experiments": {"base", "legacy", "data", "model", "training", "report"},
     "app": {"base", "legacy", "data", "model", "training", "report"},
 }
+
+# flags/ sits between the mains and the package: any part but experiments, whose mains import
+# flags/ (the studies' tables come in as data from those mains).
+FLAGS_FOLDER = PACKAGE.parent / "flags"
+FLAGS_MAY_IMPORT = set(ALLOWED) - {"experiments"}
 
 
 def _module_name(path):
@@ -90,3 +96,10 @@ def test_every_part_is_a_folder_with_a_docstring():
           (path / "__init__.py").exists()} == set(ALLOWED)
   for part in ALLOWED:
     assert ast.get_docstring(ast.parse((PACKAGE / part / "__init__.py").read_text())), part
+
+
+@pytest.mark.parametrize("path", sorted(FLAGS_FOLDER.glob("*.py")), ids=lambda path: path.name)
+def test_flags_import_no_part_whose_mains_import_them(path):
+  ours = {name for name in _imports(path) if name.startswith("estimator_cnn.")}
+  wrong = sorted(name for name in ours if _part(name) not in FLAGS_MAY_IMPORT)
+  assert not wrong, f"flags/{path.name} imports {wrong}"

@@ -15,6 +15,7 @@ import time
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.app import train
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.data import idx_csv
@@ -119,7 +120,7 @@ def _run_task(settings, run_config):
     raise UserError(f"{name}: a cluster task needs --max_steps (absolute), so that all tasks "
                     "stop at the same global step")
   model_dir_lib.check_path_characters(model_dir)
-  model_dir_lib.check_writable_folder(model_dir, "model_dir")
+  files.check_writable_folder(model_dir, "model_dir")
   start = model_dir_lib.training_start(model_dir)  # Without the lock: the tasks share model_dir.
   params = train.checked_params(settings, start.shapes, start.params, start.checkpoint)
   if run_config.is_chief:

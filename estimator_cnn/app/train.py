@@ -6,6 +6,7 @@ import shlex
 import shutil
 
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import splits
@@ -86,7 +87,7 @@ def train(settings, evaluate_periodically=False):
     created = created or model_dir
   else:
     model_dir_lib.check_path_characters(model_dir)
-    model_dir_lib.check_writable_folder(model_dir, "model_dir")
+    files.check_writable_folder(model_dir, "model_dir")
   # Under the lock: no other training writes checkpoints while they are checked.
   with _locked(model_dir, created):
     start = model_dir_lib.training_start(model_dir)

@@ -6,6 +6,10 @@ TF_USE_LEGACY_KERAS=1, which must be set before TensorFlow is first imported.
 On TensorFlow <= 2.15 that variable breaks `tf.compat.v1.estimator` when
 tf-keras is absent, so it is set only where it is needed.
 
+TensorFlow >= 2.16 also lacks tf.estimator, which the tensorflow-estimator 2.15
+wheel brings back (estimator_cnn.legacy.compat): a missing tf-keras or
+tensorflow-estimator is reported before TensorFlow loads, all of them in one line.
+
 Import TensorFlow through this module (`from estimator_cnn.base.tf_setup import tf`).
 """
 
@@ -19,6 +23,8 @@ from estimator_cnn.base.errors import UserError
 
 _TF_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-intel",
                      "tensorflow-macos", "tf-nightly")
+# The tf.estimator wheel that runs on TensorFlow >= 2.16 (TensorFlow 2.15 brings its own).
+ESTIMATOR_VERSION = "2.15.0"
 
 
 def _installed_version(distributions):
@@ -36,19 +42,37 @@ def major_minor(version):
   return int(major), int(minor)
 
 
+def _importable(module):
+  return importlib.util.find_spec(module) is not None
+
+
+def missing_packages(tf_version, importable=_importable):
+  """The pip requirements of the packages that TensorFlow tf_version lacks to run tf.estimator:
+  tf-keras of its minor version (for tf.compat.v1.layers) and tensorflow-estimator, from 2.16."""
+  minor = ".".join(tf_version.split(".")[:2])
+  if major_minor(tf_version) < (2, 16):
+    needed = {"tensorflow_estimator": f"tensorflow-estimator=={minor}.*"}
+  else:
+    needed = {"tf_keras": f"tf-keras=={minor}.*",
+              "tensorflow_estimator": f"tensorflow-estimator=={ESTIMATOR_VERSION}"}
+  return [requirement for module, requirement in needed.items() if not importable(module)]
+
+
 def _prepare_environment():
   """Checks the stack and sets TF_USE_LEGACY_KERAS; returns the TF version."""
   version = _installed_version(_TF_DISTRIBUTIONS)
   if version is None:
     raise UserError("TensorFlow is not installed: pip install -r requirements.txt "
                     "(or requirements-legacy.txt for TensorFlow 2.15)")
+  missing = missing_packages(version)
+  if missing:
+    names = " and ".join(requirement.split("==")[0] for requirement in missing)
+    raise UserError(f"TensorFlow {version} needs {names} to run tf.estimator: pip install "
+                    + " ".join(f"'{requirement}'" for requirement in missing))
   if major_minor(version) < (2, 16):
-    if importlib.util.find_spec("tf_keras") is None:
+    if not _importable("tf_keras"):
       os.environ.pop("TF_USE_LEGACY_KERAS", None)
     return version
-  if importlib.util.find_spec("tf_keras") is None:
-    raise UserError(f"TensorFlow {version} needs tf-keras for tf.compat.v1.layers: "
-                    f"pip install 'tf-keras=={'.'.join(version.split('.')[:2])}.*'")
   legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true")
   if "tensorflow" in sys.modules and not legacy:
     raise UserError("TensorFlow was imported with Keras 3 before estimator_cnn: set "

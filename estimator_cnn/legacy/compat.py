@@ -24,9 +24,8 @@ import sys
 import types
 
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.base.tf_setup import TF_VERSION, major_minor, tf
+from estimator_cnn.base.tf_setup import ESTIMATOR_VERSION, TF_VERSION, major_minor, tf
 
-ESTIMATOR_VERSION = "2.15.0"
 # The newest TensorFlow these patches were checked against.
 CHECKED_UP_TO = (2, 21)
 _ESTIMATOR_API_NAME = "estimator"
@@ -109,10 +108,10 @@ def stack_description():
 
 
 def load_estimator():
-  """Returns `tf.compat.v1.estimator`, the real one, after patching TensorFlow where needed."""
-  if _is_missing("tensorflow_estimator"):
-    raise UserError(f"TensorFlow {TF_VERSION} has no tf.estimator: pip install "
-                    f"tensorflow-estimator=={ESTIMATOR_VERSION}")
+  """Returns `tf.compat.v1.estimator`, the real one, after patching TensorFlow where needed.
+
+  estimator_cnn.base.tf_setup has checked that tensorflow-estimator is installed.
+  """
   try:
     patch_tensorflow()
     modules = {version: importlib.import_module(name) for version, name in _API_MODULES.items()}

@@ -33,30 +33,6 @@ def new_run_dir(root, tag):
   return candidate
 
 
-def _check_folder_path(path, flag):
-  if not path:
-    raise UserError(f"--{flag} is empty: pass a folder path")
-  if os.path.exists(path) and not os.path.isdir(path):
-    raise UserError(f"--{flag}={path} is a file, not a folder: pass a folder path")
-
-
-def check_readable_folder(path, flag):
-  """Raises UserError when --flag's path is empty, a file, or a folder that cannot be read."""
-  _check_folder_path(path, flag)
-  if os.path.isdir(path) and not os.access(path, os.R_OK | os.X_OK):
-    raise UserError(f"--{flag}={path} is not readable: pick a folder you can read")
-
-
-def check_writable_folder(path, flag):
-  """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written."""
-  _check_folder_path(path, flag)
-  existing = os.path.abspath(path)
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
-  if not os.access(existing, os.W_OK):
-    raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to")
-
-
 # TensorFlow reads a checkpoint's path as a file pattern where it looks checkpoints up and where it
 # deletes old ones (kGlobbingChars of tensorflow/core/platform/file_system_helper.cc).
 GLOB_CHARACTERS = "*?[\\"
