@@ -1,0 +1,77 @@
+"""TensorFlow's own `tf_upgrade_v2` tables, read where TensorFlow ships them.
+
+`tensorflow/tools/compatibility/` (all_renames_v2, module_deprecations_v2,
+tf_upgrade_v2) lists every TF 1.x name that TF 2 renamed or moved to
+`tf.compat.v1`, the `tf.contrib` names that became plain TF 2 names, and the
+modules TF 2 removed. The runner reads them to tell a TF 1.x script from a TF
+2.x one, and the TF 1.x face to map `tf.contrib` names; nothing is retyped.
+"""
+
+import functools
+
+from estimator_cnn.base.tf_setup import tf
+
+CONTRIB = "tf.contrib"
+# Community packages that took over whole contrib modules, named when a script uses them.
+_SUCCESSORS = {"tf.contrib.slim": "tf_slim", "tf.contrib.layers": "tf_slim.layers"}
+
+
+@functools.lru_cache(maxsize=None)
+def _tables():
+  # pylint: disable=g-import-not-at-top
+  from tensorflow.tools.compatibility import all_renames_v2
+  from tensorflow.tools.compatibility import module_deprecations_v2
+  return (dict(all_renames_v2.symbol_renames), dict(all_renames_v2.addons_symbol_mappings),
+          tuple(module_deprecations_v2.MODULE_DEPRECATIONS))
+
+
+def resolve(name, root=None):
+  """The object a dotted "tf.x.y" name stands for in TensorFlow 2 (or under `root`), or None."""
+  value = tf if root is None else root
+  for part in name.split(".")[1:]:
+    try:
+      value = getattr(value, part)
+    except (AttributeError, ImportError):
+      return None
+  return value
+
+
+def _is_tf1_only(name):
+  """Whether the tables list `name` (a dotted "tf...." name or a removed module under which it
+  is) and TensorFlow 2 has no such name."""
+  renames, _, removed_modules = _tables()
+  listed = name in renames or any(name == module or name.startswith(module + ".")
+                                  for module in removed_modules)
+  return listed and resolve(name) is None
+
+
+def tf1_only_names(names):
+  """The names (dotted "tf...." as a script spells them) that exist only in TF 1.x, sorted."""
+  return sorted(name for name in set(names) if _is_tf1_only(name))
+
+
+@functools.lru_cache(maxsize=None)
+def contrib_renames():
+  """{"tf.contrib...": "tf...."}: the tables' plain renames of tf.contrib names whose target
+  exists in this TensorFlow."""
+  renames, _, _ = _tables()
+  return {old: new for old, new in renames.items()
+          if old.startswith(CONTRIB + ".") and resolve(new) is not None}
+
+
+def contrib_replacement(name):
+  """What to use instead of a tf.contrib name the face cannot give, or None: the tables' target
+  (also one missing here) or Addons name, tf.compat.v1's own (also under `experimental`), or
+  the community package that took the module over."""
+  renames, addons, _ = _tables()
+  if name in renames or name in addons:
+    return renames.get(name) or addons[name]
+  module, _, short = name[len(CONTRIB) + 1:].rpartition(".")
+  for candidate in (f"tf.compat.v1.{module}.{short}",
+                    f"tf.compat.v1.{module}.experimental.{short}"):
+    if module and resolve(candidate) is not None:
+      return candidate
+  for prefix, successor in _SUCCESSORS.items():
+    if name == prefix or name.startswith(prefix + "."):
+      return successor + name[len(prefix):]
+  return None
