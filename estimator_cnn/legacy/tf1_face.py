@@ -52,6 +52,8 @@ class _Contrib(types.ModuleType):
     renames = upgrade_tables.contrib_renames()
     if name in renames:
       value = upgrade_tables.resolve(renames[name])
+      if value is None:
+        raise _contrib_error(name)
     elif any(old.startswith(name + ".") for old in renames):
       value = _Contrib(name)
     else:

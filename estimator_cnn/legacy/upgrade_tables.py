@@ -52,11 +52,10 @@ def tf1_only_names(names):
 
 @functools.lru_cache(maxsize=None)
 def contrib_renames():
-  """{"tf.contrib...": "tf...."}: the tables' plain renames of tf.contrib names whose target
-  exists in this TensorFlow."""
+  """{"tf.contrib...": "tf...."}: the tables' plain renames of tf.contrib names (a target may be
+  missing from this TensorFlow: resolve tells)."""
   renames, _, _ = _tables()
-  return {old: new for old, new in renames.items()
-          if old.startswith(CONTRIB + ".") and resolve(new) is not None}
+  return {old: new for old, new in renames.items() if old.startswith(CONTRIB + ".")}
 
 
 def contrib_replacement(name):
