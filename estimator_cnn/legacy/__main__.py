@@ -58,14 +58,19 @@ def _parse(argv):
   return forced, args[0], None, args[1:]
 
 
-def _run(forced, script, module, args):
-  """Loads tf.estimator, picks the face, then runs the program as Python would."""
+def _locate(script, module):
+  """(the program's folder, put first on sys.path as Python does; the file it starts in)."""
   root = os.path.dirname(os.path.abspath(script)) if script else os.getcwd()
   sys.path.insert(0, root)
   entry = script or _module_entry(module, sys.path)
   if entry is None:
     raise UserError(f"no module named {module} from {root}: run from the folder that holds its "
                     "package, or pip install it")
+  return root, entry
+
+
+def _run(forced, script, module, args, root, entry):
+  """Loads tf.estimator, picks the face, then runs the program as Python would."""
   # pylint: disable=g-import-not-at-top
   from estimator_cnn.legacy import compat
   compat.load_estimator()
@@ -91,11 +96,12 @@ def main(argv):
     return 2 if len(argv) < 2 else 0
   try:
     forced, script, module, args = _parse(argv)
+    root, entry = _locate(script, module)
   except UserError as e:
     print(f"{e.prefix}{e}", file=sys.stderr)
     return 2
   try:
-    _run(forced, script, module, args)
+    _run(forced, script, module, args, root, entry)
   except UserError as e:
     print(f"{e.prefix}{e}", file=sys.stderr)
     return e.exit_code
