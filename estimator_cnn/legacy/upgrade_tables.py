@@ -25,6 +25,16 @@ def _tables():
           tuple(module_deprecations_v2.MODULE_DEPRECATIONS))
 
 
+@functools.lru_cache(maxsize=None)
+def _rewritten_calls():
+  """The names whose calls tf_upgrade_v2 rewrites beyond the name (arguments renamed, reordered
+  or transformed): not plain renames."""
+  from tensorflow.tools.compatibility import tf_upgrade_v2  # pylint: disable=g-import-not-at-top
+  spec = tf_upgrade_v2.TFAPIChangeSpec()
+  return frozenset().union(spec.function_keyword_renames, spec.function_reorders,
+                           spec.function_transformers, spec.function_arg_warnings)
+
+
 def resolve(name, root=None):
   """The object a dotted "tf.x.y" name stands for in TensorFlow 2 (or under `root`), or None."""
   value = tf if root is None else root
@@ -52,10 +62,11 @@ def tf1_only_names(names):
 
 @functools.lru_cache(maxsize=None)
 def contrib_renames():
-  """{"tf.contrib...": "tf...."}: the tables' plain renames of tf.contrib names (a target may be
-  missing from this TensorFlow: resolve tells)."""
+  """{"tf.contrib...": "tf...."}: the tables' plain renames of tf.contrib names, those whose
+  arguments stay as they are (a target may be missing from this TensorFlow: resolve tells)."""
   renames, _, _ = _tables()
-  return {old: new for old, new in renames.items() if old.startswith(CONTRIB + ".")}
+  return {old: new for old, new in renames.items()
+          if old.startswith(CONTRIB + ".") and old not in _rewritten_calls()}
 
 
 def contrib_replacement(name):

@@ -18,6 +18,8 @@ def test_contrib_renames_come_from_the_tables():
   assert renames["tf.contrib.framework.nest.flatten"] == "tf.nest.flatten"
   assert upgrade_tables.resolve(renames["tf.contrib.framework.nest.flatten"]) is tf.nest.flatten
   assert len(renames) > 50 and all(old.startswith("tf.contrib.") for old in renames)
+  # Its arguments change (a `step`), so it is no plain rename.
+  assert "tf.contrib.summary.scalar" not in renames
 
 
 def test_replacements_of_contrib_names_the_face_cannot_give():
