@@ -16,6 +16,7 @@ tables list them) runs with the TF 1.x face (estimator_cnn.legacy.tf1_face):
 
 import importlib.machinery
 import os
+import re
 import runpy
 import sys
 
@@ -24,6 +25,7 @@ from estimator_cnn.base.errors import UserError
 USAGE = ("usage: python -m estimator_cnn.legacy [--tf1 | --tf2] SCRIPT.py [ARGS...]\n"
          "       python -m estimator_cnn.legacy [--tf1 | --tf2] -m PACKAGE.MODULE [ARGS...]")
 _FACES = {"--tf1": "tf1", "--tf2": "tf2"}
+_MISSING_TF_NAME = re.compile(r"module 'tensorflow' has no attribute '(\w+)'")
 
 
 def _module_entry(module, search_path):
@@ -74,6 +76,7 @@ def _run(forced, script, module, args, root, entry):
   # pylint: disable=g-import-not-at-top
   from estimator_cnn.legacy import compat
   compat.load_estimator()
+  from estimator_cnn.base.tf_setup import tf
   from estimator_cnn.legacy import face_choice
   face, line = face_choice.choose(entry, root, forced)
   print(line, file=sys.stderr, flush=True)
@@ -81,12 +84,20 @@ def _run(forced, script, module, args, root, entry):
   if face == face_choice.TF1:
     from estimator_cnn.legacy import tf1_face
     init_globals = tf1_face.install(root)
-  if script:
-    sys.argv = [script, *args]
-    runpy.run_path(script, init_globals=init_globals, run_name="__main__")
-  else:
-    sys.argv = [module, *args]
-    runpy.run_module(module, init_globals=init_globals, run_name="__main__", alter_sys=True)
+  try:
+    if script:
+      sys.argv = [script, *args]
+      runpy.run_path(script, init_globals=init_globals, run_name="__main__")
+    else:
+      sys.argv = [module, *args]
+      runpy.run_module(module, init_globals=init_globals, run_name="__main__", alter_sys=True)
+  except AttributeError as e:
+    missing = _MISSING_TF_NAME.fullmatch(str(e))
+    if face == face_choice.TF2 and missing and hasattr(tf.compat.v1, missing.group(1)):
+      raise UserError(f"tf.{missing.group(1)} is a TF 1.x name that TensorFlow 2 lacks and the "
+                      "tf_upgrade_v2 tables do not list: run the program with --tf1 (python -m "
+                      "estimator_cnn.legacy --tf1 ...)") from e
+    raise
 
 
 def main(argv):

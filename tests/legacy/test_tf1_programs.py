@@ -78,13 +78,15 @@ def _run_all(stack, commands):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
   """{"current"|"legacy": {program: Run}}: each program trained STEPS steps on the current stack
-  (plus contrib_names with --removed), then predicting from that checkpoint on TF 2.15
+  (plus contrib_names with --removed, and a TF 1.x program forced to TF 2 with --tf2), then predicting from that checkpoint on TF 2.15
   (framework_private_paths with --tf1 there)."""
   stacks.python_of(stacks.LEGACY)
   model_dirs = {name: tmp_path_factory.mktemp(name) for name in PROGRAMS}
   current = {name: _args(name, model_dirs[name], STEPS) for name in PROGRAMS}
   current["contrib_removed"] = [*_args("contrib_names", tmp_path_factory.mktemp("removed"), 1),
                                 "--removed"]
+  current["forced_tf2"] = ["--tf2", *_args("layers_optimizer_logging",
+                                           tmp_path_factory.mktemp("forced"), 1)]
   legacy = {name: _args(name, model_dirs[name], 0) for name in PROGRAMS}
   legacy["framework_private_paths"] = ["--tf1", *legacy["framework_private_paths"]]
   return {"current": _run_all(stacks.CURRENT, current), "legacy": _run_all(stacks.LEGACY, legacy)}
@@ -143,3 +145,12 @@ def test_a_tf2_program_keeps_tensorflow_2(runs):
   assert run.returncode == 0 and run.output, run.details
   assert "no TF 1.x-only name" in run.face_lines()[0], run.details
   assert run.output["executing_eagerly"] is True, run.details
+
+
+def test_a_tf1_program_forced_to_tf2_stops_in_one_line_naming_tf1(runs):
+  run = runs["current"]["forced_tf2"]
+  assert run.returncode == 1, run.details
+  assert "(--tf2)" in run.face_lines()[0], run.details
+  last = run.stderr.strip().splitlines()[-1]
+  assert last.startswith("error: tf.logging is a TF 1.x name") and "--tf1" in last, run.details
+  assert "Traceback" not in run.stderr, run.details
