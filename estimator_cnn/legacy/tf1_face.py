@@ -2,8 +2,10 @@
 
 In the modules it covers, `import tensorflow as tf` (and `from tensorflow import
 x`) yields TensorFlow's own `tf.compat.v1` API plus the `tf.contrib` names
-TensorFlow's tf_upgrade_v2 tables map to plain renames; any other `tf.contrib`
-name stops the program with one line naming it and its replacement. The
+TensorFlow's tf_upgrade_v2 tables map to plain renames, and those whose calls its
+converter rewrites (`tf.contrib.layers.xavier_initializer`: each call is run as
+the converter rewrites it); any other `tf.contrib` name stops the program with
+one line naming it and its replacement. The
 modules covered are the script and the modules found under its folder (or the
 package of a `-m` module); TensorFlow, tf-keras and every installed library
 keep importing the real `tensorflow`. Each covered module gets its own
@@ -40,7 +42,8 @@ def _contrib_error(name):
 
 
 class _Contrib(types.ModuleType):
-  """`tf.contrib` and its submodules: each name the tables rename, else ContribRemoved."""
+  """`tf.contrib` and its submodules: each name the tables rename, each call the converter
+  rewrites (converted by it), else ContribRemoved."""
 
   def __init__(self, path):
     super().__init__(path, f"{path} as TF 1.x had it, from tf_upgrade_v2's renames.")
@@ -50,11 +53,14 @@ class _Contrib(types.ModuleType):
       raise AttributeError(attribute)
     name = f"{self.__name__}.{attribute}"
     renames = upgrade_tables.contrib_renames()
+    converted = upgrade_tables.converted_call(name, lambda: _contrib_error(name))
     if name in renames:
       value = upgrade_tables.resolve(renames[name])
       if value is None:
         raise _contrib_error(name)
-    elif any(old.startswith(name + ".") for old in renames):
+    elif converted is not None:
+      value = converted
+    elif any(old.startswith(name + ".") for old in (*renames, *upgrade_tables.converted_names())):
       value = _Contrib(name)
     else:
       raise _contrib_error(name)

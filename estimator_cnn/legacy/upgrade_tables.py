@@ -35,6 +35,47 @@ def _rewritten_calls():
                            spec.function_transformers, spec.function_arg_warnings)
 
 
+@functools.lru_cache(maxsize=None)
+def _converted_source(name, positional, keywords):
+  """TensorFlow's converter's rewrite of the call `name(_0, _1, key=_key...)`, or None where it
+  leaves a tf.contrib name or reports an error."""
+  # pylint: disable=g-import-not-at-top
+  from tensorflow.tools.compatibility import ast_edits
+  from tensorflow.tools.compatibility import tf_upgrade_v2
+  arguments = [f"_{index}" for index in range(positional)]
+  arguments += [f"{key}=_{key}" for key in keywords]
+  upgrader = ast_edits.ASTCodeUpgrader(tf_upgrade_v2.TFAPIChangeSpec())
+  _, source, _, errors = upgrader.update_string_pasta(f"{name}({', '.join(arguments)})\n", name)
+  if errors or not source or "tf.contrib" in source:
+    return None
+  return source.strip()
+
+
+def converted_names():
+  """The tf.contrib names whose calls tf_upgrade_v2 rewrites."""
+  return frozenset(name for name in _rewritten_calls() if name.startswith(CONTRIB + "."))
+
+
+def converted_call(name, error):
+  """A function that calls what tf_upgrade_v2 turns a call of `name` into (the converter itself
+  rewrites each call's arguments; a call it cannot convert raises error()), or None for a name
+  whose calls it does not rewrite."""
+  if name not in _rewritten_calls():
+    return None
+
+  def call(*args, **kwargs):
+    source = _converted_source(name, len(args), tuple(kwargs))
+    if source is None:
+      raise error()
+    values = {f"_{index}": value for index, value in enumerate(args)}
+    values.update({f"_{key}": value for key, value in kwargs.items()})
+    return eval(source, {"tf": tf}, values)  # pylint: disable=eval-used
+
+  call.__name__ = name.rpartition(".")[2]
+  call.__doc__ = f"{name}, as tf_upgrade_v2 converts its calls."
+  return call
+
+
 def resolve(name, root=None):
   """The object a dotted "tf.x.y" name stands for in TensorFlow 2 (or under `root`), or None."""
   value = tf if root is None else root

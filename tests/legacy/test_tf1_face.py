@@ -51,3 +51,13 @@ def test_own_modules_get_the_face_installed_libraries_the_real_tensorflow(tmp_pa
   assert module.ops is sys.modules["tensorflow.python.framework.ops"]
   assert finder.find_spec("numpy", None) is None  # Installed: the real import system's.
   assert finder.find_spec("estimator_cnn", None) is None
+
+
+def test_contrib_calls_the_converter_rewrites_run_as_it_rewrites_them():
+  """tf.contrib.layers.xavier_initializer(uniform, seed) is VarianceScaling(scale=1.0,
+  mode="fan_avg", distribution="uniform" if uniform else "truncated_normal", seed=seed)."""
+  initializer = FACE.contrib.layers.xavier_initializer(False, 7)
+  assert initializer.get_config()["distribution"] == "truncated_normal"
+  assert initializer.get_config()["mode"] == "fan_avg"
+  assert initializer.get_config()["scale"] == 1.0 and initializer.get_config()["seed"] == 7
+  assert FACE.contrib.layers.xavier_initializer().get_config()["distribution"] == "uniform"
