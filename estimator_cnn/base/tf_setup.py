@@ -16,6 +16,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import types
 
 from estimator_cnn.base.errors import UserError
 
@@ -71,9 +72,18 @@ class KerasAlreadyLoaded(UserError, SystemExit):
     self.code = f"{self.prefix}{message}"
 
 
+def _resolved_to_keras_3(value, lazy_loader):
+  """Whether a TensorFlow API attribute is a Keras loader that resolved to Keras 3, or the Keras 3
+  module a loader put in its place; never triggers a loader (only vars() is read)."""
+  if isinstance(value, lazy_loader.KerasLazyLoader):
+    return vars(value).get("_tfll_keras_version") == "keras_3"
+  return (isinstance(value, types.ModuleType) and
+          str(vars(value).get("__name__", "")).split(".")[0] == "keras")
+
+
 def _keras_3_used():
-  """The TensorFlow name (e.g. 'tf.compat.v1.layers') whose lazy Keras loader already resolved to
-  Keras 3, or None; TensorFlow resolves each loader on its first use."""
+  """The TensorFlow name (e.g. 'tf.keras') that already resolved to Keras 3, or None; TensorFlow
+  resolves each lazy Keras loader on its first use."""
   if "tensorflow" not in sys.modules:
     return None
   from tensorflow.python.util import lazy_loader  # pylint: disable=g-import-not-at-top
@@ -82,8 +92,7 @@ def _keras_3_used():
       continue
     attributes = vars(getattr(module, "_tfmw_wrapped_module", module))
     for name, value in list(attributes.items()):
-      if (isinstance(value, lazy_loader.KerasLazyLoader) and
-          vars(value).get("_tfll_keras_version") == "keras_3"):
+      if _resolved_to_keras_3(value, lazy_loader):
         api = module_name.replace("tensorflow._api.v2", "tf").replace("tensorflow", "tf")
         return f"{api}.{name}"
   return None
