@@ -23,6 +23,7 @@ PROGRAMS_DIR = stacks.REPO_ROOT / "tests" / "fixtures" / "tf1_programs"
 RUNNER = ["-m", "estimator_cnn.legacy"]
 STEPS = 20
 PARALLEL_RUNS = 2
+TIMEOUT_SECS = 900  # Each run takes seconds on a quiet machine; minutes where others share its cores.
 FACE_LINE = "estimator_cnn.legacy: "
 TF1_FACE = "as a TF 1.x program"
 
@@ -68,7 +69,7 @@ def _run_all(stack, commands):
 
   def run(args):
     args = [*RUNNER, *map(str, args)]
-    return Run(args, stacks.run(stack, args, check=False, cwd=PROGRAMS_DIR))
+    return Run(args, stacks.run(stack, args, check=False, cwd=PROGRAMS_DIR, timeout=TIMEOUT_SECS))
 
   with concurrent.futures.ThreadPoolExecutor(PARALLEL_RUNS) as pool:
     futures = {key: pool.submit(run, args) for key, args in commands.items()}
