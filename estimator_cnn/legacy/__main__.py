@@ -94,8 +94,8 @@ def _run(forced, script, module, args, root, entry):
   except AttributeError as e:
     missing = _MISSING_TF_NAME.fullmatch(str(e))
     if face == face_choice.TF2 and missing and hasattr(tf.compat.v1, missing.group(1)):
-      raise UserError(f"tf.{missing.group(1)} is a TF 1.x name that TensorFlow 2 lacks and the "
-                      "tf_upgrade_v2 tables do not list: run the program with --tf1 (python -m "
+      raise UserError(f"tf.{missing.group(1)} is a TF 1.x name that TensorFlow 2 lacks "
+                      "(tf.compat.v1 has it): run the program with --tf1 (python -m "
                       "estimator_cnn.legacy --tf1 ...)") from e
     raise
 
