@@ -111,9 +111,6 @@ def _train_distribute(settings, run_config):
   """tf.estimator's train_distribute for --distribution: None with parameter servers."""
   if settings.distribution != ALL_REDUCE or run_config.task_type == EVALUATOR:
     return None  # The evaluator evaluates the chief's checkpoints on its own.
-  if run_config.num_ps_replicas:
-    raise UserError("--distribution=multi_worker_mirrored takes no ps tasks: leave them out of "
-                    "TF_CONFIG's cluster, or use --distribution=parameter_server")
   # Collectives on the CPU over gRPC to TF_CONFIG's addresses; the chief's initial weights
   # are broadcast to every trainer.
   return tf.distribute.experimental.MultiWorkerMirroredStrategy()

@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+from absl import flags
 
 from estimator_cnn.app import cluster as cluster_lib
 from estimator_cnn.base import command
@@ -39,6 +40,34 @@ def test_cluster_task_mistakes_are_one_line(monkeypatch, capsys, tf_config, args
                      parse_settings("--mode=train_and_eval", *args)) == 1
   err = capsys.readouterr().err
   assert message in err and len(err.strip().splitlines()) == 1
+
+
+_ALL_REDUCE = "--distribution=multi_worker_mirrored"
+
+
+@pytest.mark.parametrize("tf_config,args,message", [
+    (None, [], "needs a TF_CONFIG cluster of a chief, workers and an optional evaluator, "
+               "not none: set TF_CONFIG"),
+    ('{"cluster": {"chief": ["a:1"], "ps": ["b:1"]}, "task": {"type": "chief", "index": 0}}', [],
+     "not ['chief', 'ps']"),
+    ("{chief", [], "TF_CONFIG is not a JSON object"),
+    ('{"cluster": {"chief": ["a:1"]}, "task": {"type": "chief", "index": 0}}',
+     ["--sync_replicas"], "--sync_replicas is for --distribution=parameter_server"),
+])
+def test_all_reduce_needs_a_cluster_without_ps(monkeypatch, tf_config, args, message):
+  if tf_config is None:
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+  else:
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+  with pytest.raises(flags.IllegalFlagValueError, match=re.escape(message)):
+    parse_settings("--mode=train_and_eval", _ALL_REDUCE, *args)
+
+
+def test_all_reduce_takes_chief_workers_and_evaluator(monkeypatch):
+  monkeypatch.setenv("TF_CONFIG", '{"cluster": {"chief": ["a:1"], "worker": ["b:1"], '
+                     '"evaluator": ["c:1"]}, "task": {"type": "worker", "index": 0}}')
+  assert parse_settings("--mode=train_and_eval", _ALL_REDUCE).distribution == (
+      "multi_worker_mirrored")
 
 
 # Clusters on 127.0.0.1.
