@@ -8,6 +8,7 @@ modes each of run.py's flags belongs to: --help shows it, and `mode_mistake`
 refuses a flag given to another mode.
 """
 
+import json
 import math
 import os
 
@@ -29,6 +30,7 @@ DTYPES = ("float32", "bfloat16")
 MAX_LEARNING_RATE = float(np.finfo(np.float32).max)
 # Flags holding a path, which settings() hands on with ~ expanded (bash leaves it after `=`).
 PATH_FLAGS = ("model_dir", "data_dir", "report_dir", "images", "output", "export_dir")
+DISTRIBUTIONS = ("parameter_server", "multi_worker_mirrored")
 
 TRAINING_MODES = ("train", "train_and_eval")
 CHECKPOINT_MODES = ("eval", "predict", "export")  # They read a trained model_dir's checkpoint.
@@ -60,6 +62,7 @@ FLAG_MODES = {
     "save_checkpoints_steps": TRAINING_MODES,
     "eval_every": ("train_and_eval",),
     "sync_replicas": ("train_and_eval",),
+    "distribution": ("train_and_eval",),
     "report_dir": ("eval", "inspect"),
     "images": ("predict",),
     "invert": ("predict",),
@@ -174,8 +177,48 @@ def define_training_flags(flag_values=flags.FLAGS):
                        flag_values=flag_values)
   flags.DEFINE_bool("sync_replicas", False,
                     "In a TF_CONFIG cluster, average every trainer's gradients before each update "
-                    "(SyncReplicasOptimizer) instead of updating asynchronously.",
+                    "(SyncReplicasOptimizer) instead of updating asynchronously. They stop "
+                    "together at --max_steps.",
                     flag_values=flag_values)
+  flags.DEFINE_enum("distribution", "parameter_server", DISTRIBUTIONS,
+                    "In a TF_CONFIG cluster, how trainers share the variables: parameter_server "
+                    "(ps tasks hold them) or multi_worker_mirrored (each trainer holds a copy; "
+                    "synchronous all-reduce over gRPC, a cluster of chief, workers and an "
+                    "optional evaluator, no ps). --batch_size is per trainer either way.",
+                    flag_values=flag_values)
+  flags.register_validator("distribution", _all_reduce_cluster_checker(os.environ),
+                           flag_values=flag_values)
+  flags.register_multi_flags_validator(
+      ["distribution", "sync_replicas"],
+      lambda values: not (values["sync_replicas"]
+                          and values["distribution"] == "multi_worker_mirrored"),
+      message="--sync_replicas is for --distribution=parameter_server; "
+      "multi_worker_mirrored is synchronous already: leave --sync_replicas out",
+      flag_values=flag_values)
+
+
+def _all_reduce_cluster_checker(environ):
+  """A validator of --distribution: multi_worker_mirrored needs a TF_CONFIG cluster of chief,
+  workers and an optional evaluator, without ps."""
+
+  def check(distribution):
+    if distribution != "multi_worker_mirrored":
+      return True
+    fix = ("set TF_CONFIG to a cluster of a chief, workers and an optional evaluator, e.g. "
+           "with scripts/launch_cluster.py --ps=0")
+    try:
+      cluster = json.loads(environ.get("TF_CONFIG") or "{}").get("cluster") or {}
+    except (ValueError, AttributeError) as e:
+      raise flags.ValidationError(f"--distribution=multi_worker_mirrored: TF_CONFIG is not a "
+                                  f"JSON object ({e}): {fix}") from e
+    jobs = set(cluster) if isinstance(cluster, dict) else set()
+    if "chief" not in jobs or not jobs <= {"chief", "worker", "evaluator"}:
+      raise flags.ValidationError(
+          f"--distribution=multi_worker_mirrored needs a TF_CONFIG cluster of a chief, workers "
+          f"and an optional evaluator, not {sorted(jobs) or 'none'}: {fix}")
+    return True
+
+  return check
 
 def define_preset_flags(flag_values=flags.FLAGS):
   """--preset, a published network and recipe, and --epochs; after define_training_flags."""
