@@ -96,8 +96,9 @@ class Task:
 
   def _relay_output(self, output_lock):
     for line in self.process.stdout:
+      line = line.rstrip("\n")  # A task killed mid-line ends its output without a newline.
       with output_lock:
-        sys.stdout.write(f"[{self.name}] {line}")
+        sys.stdout.write(f"[{self.name}] {line}\n")
         sys.stdout.flush()
 
   def stop(self, signals=(signal.SIGTERM, signal.SIGKILL)):
@@ -126,7 +127,10 @@ class Launcher:
 
   def say(self, message):
     with self._lock:
-      print(f"[launcher] {message}", flush=True)
+      try:
+        print(f"[launcher] {message}", flush=True)
+      except OSError:  # Whoever read the output is gone; the tasks must still be stopped.
+        pass
 
   def run(self):
     """Runs the cluster, again from the last checkpoint when needed; returns the exit status."""
