@@ -120,4 +120,7 @@ def test_smoke_on_real_data(tmp_path, capsys):
   out = capsys.readouterr().out
   assert "(10000 test images)" in out
   accuracy = float([l for l in out.splitlines() if l.startswith("test accuracy")][-1].split()[2])
-  assert accuracy > 0.5  # 30 Adam steps of the blog's network: about 0.7 here.
+  # Labels out of step with their images give 0.1 on any CPU. 30 Adam steps of the blog's network
+  # reach about 0.7 (AVX2, AVX-512 and AMX machines alike: their kernels differ in rounding only,
+  # which 30 steps do not amplify into points of accuracy); 0.3 leaves room for that and more.
+  assert accuracy > 0.3

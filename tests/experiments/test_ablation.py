@@ -19,6 +19,7 @@ from estimator_cnn.experiments.ablation import __main__ as ablation_main
 from estimator_cnn.experiments.ablation import report
 from estimator_cnn.experiments.ablation import study
 from tests import idx_fixtures
+from tests.experiments.output_files import DURATION
 from tests.experiments.output_files import file_states
 from tests.experiments.output_files import read_json
 
@@ -75,7 +76,8 @@ def tiny_study(fixture_data, tmp_path_factory):
 
 def test_tiny_study_writes_results_and_figures(tiny_study):
   assert re.search(r"^run 1/4: rung 1 \(gd slow\) seed 1: step 3/6  test accuracy 0\.\d{4}  "
-                   r"loss \d+\.\d{4}  \d+\.\d\d steps/s  ETA \d+s$", tiny_study.log, re.M)
+                   r"loss \d+\.\d{4}  \d+\.\d\d steps/s  ETA " + DURATION + "$",
+                   tiny_study.log, re.M)
   assert "run 4/4: rung 2 (gd fast) seed 2: training 6 steps" in tiny_study.log
   assert "trained 4 run(s), skipped 0 done earlier" in tiny_study.log
 

@@ -106,7 +106,9 @@ def test_untouched_classic_program_trains_evaluates_predicts_and_logs(stack, dat
   output = _last_json_line(result)
   details = stacks.describe(result.args, result.returncode, result.stdout, result.stderr)
   assert output["eval"]["global_step"] == CLASSIC_STEPS, details
-  assert output["eval"]["accuracy"] >= 0.6, details  # Chance is 0.1.
+  # Chance is 0.1. The fixture's classes are bright bars at ten positions, which any CPU's rounding
+  # leaves as separable as they are: the same steps reach far above 0.6 everywhere.
+  assert output["eval"]["accuracy"] >= 0.6, details
   test_labels = np.load(data_path)["test_labels"]
   predict_accuracy = np.mean(np.array(output["predicted_classes"]) == test_labels)
   assert predict_accuracy == pytest.approx(output["eval"]["accuracy"]), details

@@ -117,6 +117,8 @@ def test_runner_script_trains_evaluates_and_predicts(through_runner):
   trained STEPS steps, evaluated and predicted."""
   output, _ = through_runner
   assert output["eval"]["global_step"] == STEPS
+  # Logistic regression on 2-D points split by a line through 0: a convex problem, which 20 steps
+  # solve on any CPU (kernels differ in rounding only).
   assert output["eval"]["accuracy"] >= 0.9
   assert len(output["predicted_classes"]) == 3
   assert output["tensorflow_estimator_is_v1_api"] is True
