@@ -6,10 +6,11 @@ VENV ?= .venv
 LEGACY_VENV ?= .venv-legacy
 PY313_VENV ?= .venv-py313
 TORCH_VENV ?= .venv-torch
+NEXT_VENV ?= .venv-next
 DATA_DIR ?= /usr/share/datasets/fashion-mnist
 ARGS ?=
 
-.PHONY: setup setup-legacy setup-py313 bench-peers data train test
+.PHONY: setup setup-legacy setup-py313 bench-peers data train test next-stack test-next
 
 data:
 	@if [ ! -f $(DATA_DIR)/train-images-idx3-ubyte.gz ]; then \
@@ -52,3 +53,13 @@ train: setup
 
 test: setup setup-legacy setup-py313
 	bash scripts/test.sh
+
+# The next TensorFlow: the newest tf-nightly and tf-keras-nightly the registry serves, upgraded on
+# every run, with the same tf.estimator wheel; tests/legacy on it. Not part of `make test`.
+next-stack:
+	test -x $(NEXT_VENV)/bin/python || $(PYTHON) -m venv $(NEXT_VENV)
+	$(NEXT_VENV)/bin/pip install -q --upgrade pip
+	$(NEXT_VENV)/bin/pip install -q --pre --upgrade -r requirements-next.txt -r requirements-dev.txt
+
+test-next: setup-legacy next-stack
+	bash scripts/test_next.sh

@@ -46,7 +46,18 @@ def main(argv):
     print(f"error: unexpected {noun} {' '.join(argv[1:])}: {os.path.basename(argv[0])} takes "
           f"flags only, e.g. --images={','.join(argv[1:])}", file=sys.stderr)
     return USAGE_EXIT_CODE
+  flags_core.hide_library_info_logs()
   return run(FLAGS, command_name(argv[0]))
+
+
+def parse_flags(argv):
+  """absl's flag parsing, except that --help, --helpfull and --helpxml exit 0 (absl's exit 1)."""
+  try:
+    return FLAGS(argv)
+  except flags.Error:
+    return app.parse_flags_with_usage(argv)  # Parses again to say what is wrong; exits 1.
+  except SystemExit:  # Only the help flags exit while the flags parse, once the help is printed.
+    sys.exit(0)
 
 
 def entry_point():
@@ -55,7 +66,7 @@ def entry_point():
   # installed command's generated wrapper, which adopt_module_key_flags would miss.
   for flag in FLAGS.get_key_flags_for_module(flags_core):
     FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ setuptools.setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=setuptools.find_packages(include=["estimator_cnn", "estimator_cnn.*", "flags"]),
-    package_data={"estimator_cnn.experiments.ablation": ["studies.json"]},
+    package_data={"estimator_cnn.experiments.ablation": ["studies.json"],
+                  "estimator_cnn.legacy": ["private_modules.json"]},
     py_modules=["run"],
     python_requires=">=3.9",
     # TensorFlow >= 2.16 also needs tf-keras of the same minor version and the tf.estimator

@@ -8,7 +8,13 @@ modes each of run.py's flags belongs to: --help shows it, and `mode_mistake`
 refuses a flag given to another mode.
 """
 
+import json
+import math
+import os
+
 from absl import flags
+from absl import logging as absl_logging
+import numpy as np
 
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.data import user_images
@@ -20,6 +26,11 @@ INVERT_CHOICES = ("auto", "yes", "no")
 OPTIMIZERS = ("adam", "gradient_descent")
 DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
 DTYPES = ("float32", "bfloat16")
+# Training computes in float32: a larger learning rate is infinite there (1e308 is inf).
+MAX_LEARNING_RATE = float(np.finfo(np.float32).max)
+# Flags holding a path, which settings() hands on with ~ expanded (bash leaves it after `=`).
+PATH_FLAGS = ("model_dir", "data_dir", "report_dir", "images", "output", "export_dir")
+DISTRIBUTIONS = ("parameter_server", "multi_worker_mirrored")
 
 TRAINING_MODES = ("train", "train_and_eval")
 CHECKPOINT_MODES = ("eval", "predict", "export")  # They read a trained model_dir's checkpoint.
@@ -51,6 +62,7 @@ FLAG_MODES = {
     "save_checkpoints_steps": TRAINING_MODES,
     "eval_every": ("train_and_eval",),
     "sync_replicas": ("train_and_eval",),
+    "distribution": ("train_and_eval",),
     "report_dir": ("eval", "inspect"),
     "images": ("predict",),
     "invert": ("predict",),
@@ -60,7 +72,7 @@ FLAG_MODES = {
     "checkpoint": CHECKPOINT_MODES,
 }
 # --mode=predict reads these with --images only, and these without it only (the test images).
-IMAGES_FLAGS = ("invert", "output", "max_image_pixels")
+IMAGES_FLAGS = ("invert", "max_image_pixels")
 TEST_IMAGES_FLAGS = ("predict_indices", "data_dir")
 
 
@@ -127,9 +139,11 @@ def define_training_flags(flag_values=flags.FLAGS):
   flags.DEFINE_float("learning_rate", None,
                      "Learning rate. Default: the preset's (0.001).",
                      flag_values=flag_values)
-  flags.register_validator("learning_rate", lambda value: value is None or value > 0,
-                           message="--learning_rate must be > 0, e.g. --learning_rate=0.001",
-                           flag_values=flag_values)
+  flags.register_validator(
+      "learning_rate", lambda value: value is None or 0 < value <= MAX_LEARNING_RATE,
+      message=f"--learning_rate must be > 0 and at most {MAX_LEARNING_RATE:.4g} (float32's "
+      "largest number, which training computes in), e.g. --learning_rate=0.001",
+      flag_values=flag_values)
   flags.DEFINE_integer("steps", None,
                        "Training steps to add to the model_dir's global step. Default: the "
                        "preset's budget (1500 for blog_cnn).",
@@ -163,8 +177,48 @@ def define_training_flags(flag_values=flags.FLAGS):
                        flag_values=flag_values)
   flags.DEFINE_bool("sync_replicas", False,
                     "In a TF_CONFIG cluster, average every trainer's gradients before each update "
-                    "(SyncReplicasOptimizer) instead of updating asynchronously.",
+                    "(SyncReplicasOptimizer) instead of updating asynchronously. They stop "
+                    "together at --max_steps.",
                     flag_values=flag_values)
+  flags.DEFINE_enum("distribution", "parameter_server", DISTRIBUTIONS,
+                    "In a TF_CONFIG cluster, how trainers share the variables: parameter_server "
+                    "(ps tasks hold them) or multi_worker_mirrored (each trainer holds a copy; "
+                    "synchronous all-reduce over gRPC, a cluster of chief, workers and an "
+                    "optional evaluator, no ps). --batch_size is per trainer either way.",
+                    flag_values=flag_values)
+  flags.register_validator("distribution", _all_reduce_cluster_checker(os.environ),
+                           flag_values=flag_values)
+  flags.register_multi_flags_validator(
+      ["distribution", "sync_replicas"],
+      lambda values: not (values["sync_replicas"]
+                          and values["distribution"] == "multi_worker_mirrored"),
+      message="--sync_replicas is for --distribution=parameter_server; "
+      "multi_worker_mirrored is synchronous already: leave --sync_replicas out",
+      flag_values=flag_values)
+
+
+def _all_reduce_cluster_checker(environ):
+  """A validator of --distribution: multi_worker_mirrored needs a TF_CONFIG cluster of chief,
+  workers and an optional evaluator, without ps."""
+
+  def check(distribution):
+    if distribution != "multi_worker_mirrored":
+      return True
+    fix = ("set TF_CONFIG to a cluster of a chief, workers and an optional evaluator, e.g. "
+           "with scripts/launch_cluster.py --ps=0")
+    try:
+      cluster = json.loads(environ.get("TF_CONFIG") or "{}").get("cluster") or {}
+    except (ValueError, AttributeError) as e:
+      raise flags.ValidationError(f"--distribution=multi_worker_mirrored: TF_CONFIG is not a "
+                                  f"JSON object ({e}): {fix}") from e
+    jobs = set(cluster) if isinstance(cluster, dict) else set()
+    if "chief" not in jobs or not jobs <= {"chief", "worker", "evaluator"}:
+      raise flags.ValidationError(
+          f"--distribution=multi_worker_mirrored needs a TF_CONFIG cluster of a chief, workers "
+          f"and an optional evaluator, not {sorted(jobs) or 'none'}: {fix}")
+    return True
+
+  return check
 
 def define_preset_flags(flag_values=flags.FLAGS):
   """--preset, a published network and recipe, and --epochs; after define_training_flags."""
@@ -178,8 +232,8 @@ def define_preset_flags(flag_values=flags.FLAGS):
                      "Training budget in passes over the preset's training split, converted to "
                      "steps with the batch size and added to the global step.",
                      flag_values=flag_values)
-  flags.register_validator("epochs", lambda value: value is None or value > 0,
-                           message="--epochs must be > 0, e.g. --epochs=5",
+  flags.register_validator("epochs", lambda value: value is None or 0 < value < math.inf,
+                           message="--epochs must be > 0 and finite, e.g. --epochs=5",
                            flag_values=flag_values)
   flags.register_multi_flags_validator(
       ["epochs", "steps", "max_steps"],
@@ -212,11 +266,16 @@ def define_report_flags(flag_values=flags.FLAGS):
   flags.DEFINE_list("images", None,
                     "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated.",
                     flag_values=flag_values)
+  flags.register_validator(
+      "images", lambda paths: paths is None or (bool(paths) and all(paths)),
+      message="--images names no file, or an empty one: pass PNG, JPEG or .npy files, "
+      "comma-separated, e.g. --images=shirt.png,boot.jpg", flag_values=flag_values)
   flags.DEFINE_enum("invert", "auto", INVERT_CHOICES,
                     "Invert --images to a light garment on black, as in Fashion-MNIST: auto "
                     "inverts images whose border is light.", flag_values=flag_values)
   flags.DEFINE_string("output", None,
-                      "File for the predictions of --images: .json, or .csv (one row per image).",
+                      "File for the predictions (of --images, else of the test images): .json, "
+                      "or .csv (one row per image).",
                       flag_values=flag_values)
   flags.DEFINE_string("export_dir", None,
                       "Base folder of --mode=export: each export writes the SavedModel to a new "
@@ -274,6 +333,24 @@ def _wrong_mode(name, mode, mode_given):
 def settings(flag_values=flags.FLAGS, command="python run.py"):
   """The parsed values of define_all's flags as Settings, knowing which were given; `command`
   is how the user ran them, for the hints."""
-  values = {name: flag_values[name].value for name in flag_values}
+  values = {name: _expand_user(flag_values[name].value) if name in PATH_FLAGS
+            else flag_values[name].value for name in flag_values}
   explicit = {name for name in values if flag_values[name].present}
   return settings_lib.Settings({**values, "command": command}, explicit)
+
+
+def _expand_user(path):
+  """A path flag's value (a list for --images) with ~ and ~user expanded."""
+  if isinstance(path, list):
+    return [os.path.expanduser(item) for item in path]
+  return os.path.expanduser(path) if path else path
+
+
+def hide_library_info_logs(flag_values=flags.FLAGS):
+  """Unless --verbosity was given, logs warnings and errors only: the libraries' INFO logs
+  (matplotlib's note on a first run that it built its font cache, say) stay off the console.
+
+  absl's app.run raises --verbosity to INFO when it is not given; call this after it parsed.
+  """
+  if not flag_values["verbosity"].present:
+    flag_values.verbosity = absl_logging.WARNING

@@ -1,25 +1,31 @@
 """The studies' flags: the ablation ladders, the presets table and the benchmark.
 
 Grouped like flags/core.py; each define_* function takes the FlagValues to
-define into. Only modules without TensorFlow are imported here, so the
-benchmark's Keras 3 worker, which parses these flags, keeps Keras 3.
+define into. The studies' tables (the ladders, the systems) come in as data from
+their mains: flags/ imports no part of estimator_cnn.experiments, whose mains
+import it. Only modules without TensorFlow are imported here, so the benchmark's
+Keras 3 worker, which parses these flags, keeps Keras 3.
 """
 
 import os
 
 from absl import flags
 
-from estimator_cnn.experiments.ablation import ladder
-from estimator_cnn.experiments.benchmark import systems
 from flags import core as flags_core
 
 
-def define_ablation_flags(flag_values=flags.FLAGS):
-  """python -m estimator_cnn.experiments.ablation's flags."""
-  flags.DEFINE_enum("study", "ablation", ladder.STUDIES,
-                    "Built-in ladder: ablation (the blog's rungs), optimizers (Adam vs gradient "
-                    "descent at several learning rates) or dropouts (the dropouts added one at a "
-                    "time, on 10,000 training images).", flag_values=flag_values)
+def define_ablation_flags(studies, default_seeds, default_eval_every, flag_values=flags.FLAGS):
+  """python -m estimator_cnn.experiments.ablation's flags.
+
+  Args:
+    studies: {built-in ladder's name: what it compares}; the first is the default.
+    default_seeds: --seeds and --eval_every when the ladder sets neither.
+    default_eval_every: see default_seeds.
+    flag_values: the FlagValues to define into.
+  """
+  choices = ", ".join(f"{name} ({summary})" for name, summary in studies.items())
+  flags.DEFINE_enum("study", next(iter(studies)), list(studies), f"Built-in ladder: {choices}.",
+                    flag_values=flag_values)
   flags.DEFINE_string("ladder", None,
                       "JSON ladder file to run instead of --study's (format: the docstring of "
                       "estimator_cnn/experiments/ablation/ladder.py, examples: its studies.json).",
@@ -28,7 +34,7 @@ def define_ablation_flags(flag_values=flags.FLAGS):
                     "Rungs to train, by number or name, e.g. 1,adam. Default: all.",
                     flag_values=flag_values)
   flags.DEFINE_integer("seeds", None,
-                       f"Seeds per rung: 1..N. Default: the study's ({ladder.DEFAULT_SEEDS} "
+                       f"Seeds per rung: 1..N. Default: the study's ({default_seeds} "
                        "unless it says otherwise).", lower_bound=1, flag_values=flag_values)
   flags.DEFINE_string("output_dir", None,
                       "Results folder. Default results/<study> or results/<ladder file name>.",
@@ -36,7 +42,7 @@ def define_ablation_flags(flag_values=flags.FLAGS):
   flags_core.define_data_flag(flag_values)
   flags.DEFINE_integer("eval_every", None,
                        "Training steps between test-set evaluations (the curves' points). "
-                       f"Default: the study's ({ladder.DEFAULT_EVAL_EVERY} unless it says "
+                       f"Default: the study's ({default_eval_every} unless it says "
                        "otherwise).", lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("batch_size", None,
                        "Training batch size of every rung. Default: the ladder's (100).",
@@ -64,11 +70,19 @@ def define_presets_table_flags(flag_values=flags.FLAGS):
                        flag_values=flag_values)
 
 
-def define_benchmark_flags(flag_values=flags.FLAGS):
-  """python -m estimator_cnn.experiments.benchmark's flags."""
-  flags.DEFINE_list("systems", systems.DEFAULT_SYSTEMS,
-                    f"Systems to measure, in this order: {', '.join(systems.SYSTEMS)}.",
-                    flag_values=flag_values)
+def define_benchmark_flags(systems, default_systems, default_output_dir,
+                           flag_values=flags.FLAGS):
+  """python -m estimator_cnn.experiments.benchmark's flags.
+
+  Args:
+    systems: {system's name: what it runs}, in the order the benchmark measures them.
+    default_systems: --systems' default, the names of some of them.
+    default_output_dir: --output_dir's default.
+    flag_values: the FlagValues to define into.
+  """
+  choices = "; ".join(f"{name}: {label}" for name, label in systems.items())
+  flags.DEFINE_list("systems", default_systems,
+                    f"Systems to measure, in this order ({choices}).", flag_values=flag_values)
   flags.DEFINE_integer("rounds", 3, "Throughput measurements per system, alternating.",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("steps", 300, "Timed training steps per measurement.", lower_bound=2,
@@ -95,7 +109,7 @@ def define_benchmark_flags(flag_values=flags.FLAGS):
   flags.DEFINE_integer("matmul_size", 2048, "Side of the square matrices of the matmul peak.",
                        lower_bound=1, flag_values=flag_values)
   flags_core.define_data_flag(flag_values)
-  flags.DEFINE_string("output_dir", systems.OUTPUT_DIR,
+  flags.DEFINE_string("output_dir", default_output_dir,
                       "Folder for benchmark.json and benchmark.md.", flag_values=flag_values)
   flags.DEFINE_string("worker", None, "Internal: a JSON task to run in this process.",
                       flag_values=flag_values)

@@ -30,8 +30,8 @@ def python_of(stack):
     pytest.skip(str(e))
 
 
-def run(stack, args, env=None, timeout=DEFAULT_TIMEOUT_SECS, check=True):
-  """Runs `python *args` on the stack from the repo root; returns the CompletedProcess.
+def run(stack, args, env=None, timeout=DEFAULT_TIMEOUT_SECS, check=True, cwd=REPO_ROOT):
+  """Runs `python *args` on the stack from cwd (the repo root); returns the CompletedProcess.
 
   Args:
     stack: CURRENT or LEGACY.
@@ -45,7 +45,7 @@ def run(stack, args, env=None, timeout=DEFAULT_TIMEOUT_SECS, check=True):
   command = [python_of(stack), *map(str, args)]
   full_env = stacks_lib.subprocess_env(env)
   try:
-    result = subprocess.run(command, cwd=REPO_ROOT, env=full_env, capture_output=True,
+    result = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True,
                             text=True, timeout=timeout, check=False)
   except subprocess.TimeoutExpired as e:
     pytest.fail(f"{stack} stack: timed out after {timeout} s\n"

@@ -6,7 +6,12 @@ Without a cluster in TF_CONFIG this is app.train.train, evaluating every
 chief saves a checkpoint every --eval_every steps), the evaluator evaluates
 each new checkpoint, the ps tasks hold the variables. All tasks share
 --model_dir and need --max_steps, so that they agree on the last step;
---sync_replicas makes the updates synchronous.
+--sync_replicas makes the updates synchronous. With
+--distribution=multi_worker_mirrored there are no ps tasks: each trainer holds
+a copy of the variables and tf.estimator's train_distribute
+(MultiWorkerMirroredStrategy) all-reduces the gradients over gRPC. Either way
+--batch_size is each trainer's, as in tf.estimator: a synchronous step
+averages the gradients of trainers x batch_size examples.
 """
 
 import os
@@ -15,6 +20,7 @@ import time
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.app import train
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.data import idx_csv
@@ -25,6 +31,7 @@ from estimator_cnn.training import model_dir as model_dir_lib
 
 v1 = tf.compat.v1
 EVALUATOR = "evaluator"
+ALL_REDUCE = "multi_worker_mirrored"
 # How often, at most, the evaluator evaluates the newest checkpoint.
 EVALUATOR_THROTTLE_SECS = 1
 
@@ -52,39 +59,41 @@ class _ReportMetrics(tf_estimator.Exporter):
 
 class TaskProgressHook(v1.train.SessionRunHook):
   """Prints the global step and this task's speed every `every_n_steps` of its own steps, and
-  keeps the global step its training ended at (final_global_step; None before then)."""
+  keeps the global step its training ended at (final_global_step; None before then) and the
+  steps this task trained (steps)."""
 
   def __init__(self, batch_size, last_step, every_n_steps):
     self._batch_size = batch_size
     self._last_step = last_step
     self._every_n_steps = every_n_steps
     self.final_global_step = None
+    self.steps = 0
 
   def begin(self):
     self._global_step = v1.train.get_global_step()
 
   def after_create_session(self, session, coord):
     del session, coord
-    self._steps = self._logged_steps = 0
+    self._logged_steps = self.steps
     self._logged_time = time.time()
 
   def before_run(self, run_context):
     del run_context
-    if (self._steps + 1) % self._every_n_steps == 0:
+    if (self.steps + 1) % self._every_n_steps == 0:
       return v1.train.SessionRunArgs(self._global_step)
     return None
 
   def after_run(self, run_context, run_values):
     del run_context
-    self._steps += 1
+    self.steps += 1
     if run_values.results is None:
       return
     now = time.time()
-    steps_per_sec = (self._steps - self._logged_steps) / max(now - self._logged_time, 1e-9)
-    print(f"global_step {run_values.results}/{self._last_step}  task steps {self._steps}  "
+    steps_per_sec = (self.steps - self._logged_steps) / max(now - self._logged_time, 1e-9)
+    print(f"global_step {run_values.results}/{self._last_step}  task steps {self.steps}  "
           f"{steps_per_sec:.2f} steps/s  {steps_per_sec * self._batch_size:.0f} examples/s",
           flush=True)
-    self._logged_steps, self._logged_time = self._steps, now
+    self._logged_steps, self._logged_time = self.steps, now
 
   def end(self, session):
     # A worker ends before the chief's last checkpoint: the cluster's step, not the checkpoint's.
@@ -97,6 +106,15 @@ def _run_config():
     return tf_estimator.RunConfig()
   except ValueError as e:
     raise UserError(f"TF_CONFIG: {e}") from e
+
+
+def _train_distribute(settings, run_config):
+  """tf.estimator's train_distribute for --distribution: None with parameter servers."""
+  if settings.distribution != ALL_REDUCE or run_config.task_type == EVALUATOR:
+    return None  # The evaluator evaluates the chief's checkpoints on its own.
+  # Collectives on the CPU over gRPC to TF_CONFIG's addresses; the chief's initial weights
+  # are broadcast to every trainer.
+  return tf.distribute.experimental.MultiWorkerMirroredStrategy()
 
 
 def train_and_eval(settings):
@@ -118,8 +136,9 @@ def _run_task(settings, run_config):
   if settings.max_steps is None:
     raise UserError(f"{name}: a cluster task needs --max_steps (absolute), so that all tasks "
                     "stop at the same global step")
+  train_distribute = _train_distribute(settings, run_config)
   model_dir_lib.check_path_characters(model_dir)
-  model_dir_lib.check_writable_folder(model_dir, "model_dir")
+  files.check_writable_folder(model_dir, "model_dir")
   start = model_dir_lib.training_start(model_dir)  # Without the lock: the tasks share model_dir.
   params = train.checked_params(settings, start.shapes, start.params, start.checkpoint)
   if run_config.is_chief:
@@ -137,12 +156,14 @@ def _run_task(settings, run_config):
                                        training.validation_labels)
   # Trainers shuffle each their own way; the chief alone initialises the weights.
   estimator = build.make_estimator(
-      model_dir, {**params, "sync_replicas": settings.sync_replicas},
+      model_dir, {**params, "sync_replicas": settings.sync_replicas,
+                  "max_steps": settings.max_steps},
       settings.seed + (run_config.global_id_in_cluster or 0), settings.log_every,
-      save_checkpoints_steps=plan.eval_every)
+      save_checkpoints_steps=plan.eval_every, train_distribute=train_distribute)
   progress = TaskProgressHook(plan.batch_size, settings.max_steps, settings.log_every)
   train_spec = tf_estimator.TrainSpec(
-      build.train_input_fn(training.train_images, training.train_labels, plan.batch_size),
+      build.train_input_fn(training.train_images, training.train_labels, plan.batch_size,
+                           as_dataset=train_distribute is not None),
       max_steps=settings.max_steps,
       hooks=[progress])
   eval_spec = tf_estimator.EvalSpec(
@@ -153,5 +174,8 @@ def _run_task(settings, run_config):
   print(f"{name}: starting, model_dir {model_dir}", flush=True)
   tf_estimator.train_and_evaluate(estimator, train_spec, eval_spec)
   trained_to = progress.final_global_step  # None for the evaluator, which does not train.
-  print(f"{name}: done, global_step "
-        f"{build.global_step(estimator) if trained_to is None else trained_to}", flush=True)
+  if trained_to is None:
+    print(f"{name}: done, global_step {build.global_step(estimator)}", flush=True)
+  else:
+    print(f"{name}: done, global_step {trained_to}, trained {progress.steps} steps of "
+          f"{plan.batch_size} examples", flush=True)

@@ -1,22 +1,22 @@
-"""Dispatches run.py's --mode to what does it."""
+"""Dispatches run.py's --mode to what does it, importing only that: --mode=inspect loads no
+TensorFlow, so it needs neither tf-keras nor tf.estimator."""
 
-from estimator_cnn.app import cluster
-from estimator_cnn.app import modes
-from estimator_cnn.app import train
+import importlib
+
+_ACTIONS = {
+    "train": "estimator_cnn.app.train:train",
+    "train_and_eval": "estimator_cnn.app.cluster:train_and_eval",
+    "eval": "estimator_cnn.app.modes:evaluate_model_dir",
+    "inspect": "estimator_cnn.app.inspect_data:inspect_dataset",
+    "export": "estimator_cnn.app.modes:export",
+}
 
 
 def run(settings):
   """Runs settings.mode."""
-  if settings.mode == "train":
-    return train.train(settings)
-  if settings.mode == "train_and_eval":
-    return cluster.train_and_eval(settings)
-  if settings.mode == "eval":
-    return modes.evaluate_model_dir(settings)
-  if settings.mode == "inspect":
-    return modes.inspect_dataset(settings)
-  if settings.mode == "export":
-    return modes.export(settings)
-  if settings.images:
-    return modes.predict_files(settings)
-  return modes.predict(settings)
+  if settings.mode == "predict":
+    action = "estimator_cnn.app.modes:" + ("predict_files" if settings.images else "predict")
+  else:
+    action = _ACTIONS[settings.mode]
+  module, function = action.split(":")
+  return getattr(importlib.import_module(module), function)(settings)

@@ -1,4 +1,4 @@
-"""--mode=eval, predict, inspect and export, on a trained model_dir or the data.
+"""--mode=eval, predict and export, on a trained model_dir.
 
 A read-only model_dir is enough for them, and a training may run in it: they read
 a copy of its newest complete checkpoint (model_dir.checkpoint_to_read). What they
@@ -14,18 +14,16 @@ import tempfile
 import numpy as np
 
 from estimator_cnn.app import train
+from estimator_cnn.app.one_line import stops_in_one_line, write_failures_in_one_line
 from estimator_cnn.base import files
-from estimator_cnn.base import errors
-from estimator_cnn.base.errors import Interrupted, UserError
+from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import user_images
-from estimator_cnn.report import data_overview
 from estimator_cnn.report import eval_report
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
 from estimator_cnn.training import model_dir as model_dir_lib
-from estimator_cnn.training import safety
 from estimator_cnn.training.progress import EvalProgressHook
 
 
@@ -47,17 +45,17 @@ def _evaluate(settings, model_dir, params, checkpoint, copy):
   report_dir = settings.report_dir or (
       os.path.join(model_dir, eval_report.EVAL_REPORT_DIR) if model_dir_writable else None)
   if report_dir:
-    model_dir_lib.check_writable_folder(report_dir, "report_dir")
+    files.check_writable_folder(report_dir, "report_dir")
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   # Without a report, the folder only holds the evaluation's event files until the end.
   report_folder = (files.folder_written_atomically(report_dir) if report_dir
                    else tempfile.TemporaryDirectory())
-  with (_stops_in_one_line(report_dir, "report_dir", "any earlier report there is kept"),
+  with (stops_in_one_line(report_dir, "report_dir", "any earlier report there is kept"),
         report_folder as staging):
     # Estimator.evaluate writes its event files to the Estimator's model_dir/eval.
     estimator = build.make_estimator(model_dir if model_dir_writable else staging, params,
                                      settings.seed)
-    with (_write_failures_in_one_line(estimator.eval_dir(), "no eval report written")
+    with (write_failures_in_one_line(estimator.eval_dir(), "no eval report written")
           if model_dir_writable else contextlib.nullcontext()):
       metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels,
                                hooks=[EvalProgressHook(len(dataset.test_labels),
@@ -78,7 +76,8 @@ def _evaluate(settings, model_dir, params, checkpoint, copy):
 
 
 def predict(settings):
-  """Prints the predicted class and its probability for the chosen test images."""
+  """Prints the predicted class and its probability for the chosen test images; writes their
+  top-3 classes to --output if given."""
   with _checkpoint_to_read(settings) as (model_dir, params, checkpoint, copy):
     return _predict(settings, model_dir, params, checkpoint, copy)
 
@@ -91,19 +90,25 @@ def _predict(settings, model_dir, params, checkpoint, copy):
   if max(indices) >= count:
     raise UserError(f"--predict_indices={max(indices)} is past the {count} test images in "
                     f"{dataset.source}: pass indices 0..{count - 1}")
-  estimator = build.make_estimator(model_dir, params, settings.seed)
-  _print_checkpoint(checkpoint)
+  if settings.output:
+    user_images.check_output_path(settings.output)
   results = []
-  predictions = estimator.predict(build.eval_input_fn(dataset.test_images[indices]),
-                                  checkpoint_path=copy)
-  for index, prediction in zip(indices, predictions):
-    predicted = int(prediction["classes"])
-    truth = int(dataset.test_labels[index])
-    probability = float(np.max(prediction["probabilities"]))
-    mark = "right" if predicted == truth else "WRONG"
-    print(f"test image {index}: {CLASS_NAMES[predicted]} ({probability:.3f})  "
-          f"true: {CLASS_NAMES[truth]}  {mark}")
-    results.append((index, predicted, probability))
+  with stops_in_one_line(settings.output, "output", "any earlier file there is kept"):
+    estimator = build.make_estimator(model_dir, params, settings.seed)
+    _print_checkpoint(checkpoint)
+    probabilities = build.predict_probabilities(estimator, dataset.test_images[indices], copy)
+    for index, image_probabilities in zip(indices, probabilities):
+      predicted = int(np.argmax(image_probabilities))
+      truth = int(dataset.test_labels[index])
+      probability = float(image_probabilities[predicted])
+      mark = "right" if predicted == truth else "WRONG"
+      print(f"test image {index}: {CLASS_NAMES[predicted]} ({probability:.3f})  "
+            f"true: {CLASS_NAMES[truth]}  {mark}")
+      results.append((index, predicted, probability))
+    if settings.output:
+      user_images.write_predictions(settings.output, [f"test image {i}" for i in indices],
+                                    [False] * len(indices), probabilities, model_dir)
+      print(f"predictions: {settings.output}")
   return results
 
 
@@ -119,7 +124,7 @@ def _predict_files(settings, model_dir, params, checkpoint, copy):
                                                     settings.max_image_pixels)
   if settings.output:
     user_images.check_output_path(settings.output)
-  with _stops_in_one_line(settings.output, "output", "any earlier file there is kept"):
+  with stops_in_one_line(settings.output, "output", "any earlier file there is kept"):
     estimator = build.make_estimator(model_dir, params, settings.seed)
     _print_checkpoint(checkpoint)
     probabilities = build.predict_probabilities(estimator, images, copy)
@@ -131,21 +136,6 @@ def _predict_files(settings, model_dir, params, checkpoint, copy):
       user_images.write_predictions(settings.output, names, inverted, probabilities, model_dir)
       print(f"predictions: {settings.output}")
   return probabilities
-
-
-def inspect_dataset(settings):
-  """Writes sample images per class and the class distribution of both splits as PNGs."""
-  report_dir = settings.report_dir or data_overview.DEFAULT_REPORT_DIR
-  model_dir_lib.check_writable_folder(report_dir, "report_dir")
-  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
-  print(f"{len(dataset.train_labels)} training and {len(dataset.test_labels)} test images "
-        f"from {dataset.source}")
-  with (_stops_in_one_line(report_dir, "report_dir", "the files there are kept"),
-        files.folder_written_atomically(report_dir) as staging):
-    written = data_overview.write_data_overview(staging, dataset)
-  paths = [os.path.join(report_dir, os.path.basename(path)) for path in written]
-  print("\n".join(paths))
-  return paths
 
 
 def export(settings):
@@ -160,7 +150,7 @@ def _export(settings, model_dir, params, checkpoint, copy):
   """export of the checkpoint, read from its copy."""
   export_dir = settings.export_dir
   saved_model.check_export_dir(export_dir)
-  with _stops_in_one_line(export_dir, "export_dir", "its earlier versions are kept"):
+  with stops_in_one_line(export_dir, "export_dir", "its earlier versions are kept"):
     estimator = saved_model.with_class_names(build.make_estimator(model_dir, params,
                                                                   settings.seed))
     _print_checkpoint(checkpoint)
@@ -183,38 +173,13 @@ def _checkpoint_to_read(settings):
   if model_dir is None:
     raise UserError(f"--mode={settings.mode} needs --model_dir: the folder training printed")
   model_dir_lib.check_path_characters(model_dir)
-  model_dir_lib.check_readable_folder(model_dir, "model_dir")
+  files.check_readable_folder(model_dir, "model_dir")
   with tempfile.TemporaryDirectory(prefix="estimator_cnn-checkpoint-") as folder:
     checkpoint, copy, stored = model_dir_lib.checkpoint_to_read(model_dir, settings.checkpoint,
                                                                 folder)
     params = train.checked_params(settings, stored, model_dir_lib.load_params(model_dir),
                                   checkpoint)
     yield model_dir, params, checkpoint, copy
-
-
-@contextlib.contextmanager
-def _stops_in_one_line(path=None, flag=None, kept=None):
-  """Turns Ctrl-C or SIGTERM, and a failed write to --flag's path (disk full, not writable), into
-  one line.
-
-  The line says that nothing was written to path, and what is kept there, e.g.
-  "its earlier versions are kept".
-  """
-  try:
-    with _write_failures_in_one_line(path, kept, flag) if path else contextlib.nullcontext():
-      yield
-  except KeyboardInterrupt as e:
-    stopped_by = errors.signal_of(e)
-    raise Interrupted(f"interrupted by {stopped_by.name}: nothing written"
-                      + (f" to {path}, {kept}" if path else ""), stopped_by) from None
-
-
-def _write_failures_in_one_line(path, kept, flag=None):
-  """Turns a failed write to path (disk full, not writable) into one line: kept, and the fix."""
-  another = f", or pass another --{flag}" if flag else ""
-  return safety.failed_writes_in_one_line(
-      lambda cause, reason, fix: f"cannot write to {path}: {cause}, {reason}; {kept}: {fix} and "
-      f"run again{another}")
 
 
 def _print_checkpoint(checkpoint):

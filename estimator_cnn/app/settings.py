@@ -7,6 +7,7 @@ Without any of PLAN_FLAGS, training continues the unfinished plan its model_dir'
 params.json records (its batch size, up to its last step).
 """
 
+import math
 import typing
 
 from estimator_cnn.base.errors import UserError
@@ -65,6 +66,11 @@ def model_params(settings, saved=None):
     params[key] = value
   if settings.dtype:
     params["dtype"] = settings.dtype
+  for key, value in params.items():
+    if isinstance(value, float) and not math.isfinite(value):  # An older version wrote them.
+      flag = f", or pass --{key}" if key in presets.DEFAULT_PARAMS else ""
+      raise UserError(f"the model_dir's params.json records {key}={value}, not a finite number: "
+                      f"correct it there{flag}")
   return params
 
 
@@ -120,12 +126,31 @@ def training_plan(settings, preset, train_size, unfinished=None):
   """The plan of flags given explicitly, else of the preset's recipe, for train_size images.
 
   `unfinished`, the plan params.json records for a run that stopped short of its last
-  step, sets the batch size and the last step instead.
+  step, sets the batch size and the last step instead. Raises UserError for a batch
+  larger than the train_size images.
   """
   size = unfinished["batch_size"] if unfinished else batch_size(settings, preset)
+  if size > train_size:
+    raise UserError(_batch_mistake(settings, preset, size, train_size, bool(unfinished)))
   eval_every = (settings.given("eval_every")
                 or presets.PRESETS[preset].recipe.validation_interval(train_size, size)
                 or tuned_recipe(settings, preset).get("eval_every") or settings.eval_every)
   budget = ((None, unfinished["last_step"]) if unfinished
             else step_budget(settings, preset, train_size))
   return TrainingPlan(size, *budget, eval_every)
+
+
+def _batch_mistake(settings, preset, size, train_size, recorded):
+  """The one line for a batch of `size` larger than the train_size images of the training split."""
+  if settings.given("batch_size"):
+    source = f"--batch_size={size}"
+  elif recorded:
+    source = f"the batch of {size} the model_dir's params.json records"
+  else:
+    source = f"--preset={preset}'s batch of {size}"
+  split = presets.PRESETS[preset].recipe.split
+  images = (f"{train_size:,} training images"
+            + (f" of --train_subset={settings.train_subset}" if settings.train_subset else "")
+            + (" left by the recipe's validation split" if split else ""))
+  larger = " or a larger --train_subset" if settings.train_subset else ""
+  return f"{source} is more than the {images}: pass --batch_size={train_size} or less{larger}"

@@ -2,8 +2,11 @@
 
 import contextlib
 import os
+import shlex
+import shutil
 
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import splits
@@ -39,19 +42,30 @@ def unfinished_plan(settings, recorded, global_step):
   return recorded if recorded and global_step < recorded["last_step"] else None
 
 
+def _outermost_missing(path):
+  """The outermost folder of path that does not exist yet, or None."""
+  missing, path = None, os.path.abspath(path)
+  while not os.path.exists(path):
+    missing, path = path, os.path.dirname(path)
+  return missing
+
+
 @contextlib.contextmanager
-def _locked(model_dir):
-  """Holds model_dir's lock (safety.ModelDirLock), creating model_dir for it; a UserError leaves
-  no folder it created empty."""
-  created = not os.path.isdir(model_dir)
+def _locked(model_dir, created=None):
+  """Holds model_dir's lock (safety.ModelDirLock), creating model_dir for it.
+
+  A UserError removes the folders this run created (`created`, else the outermost of
+  model_dir's that did not exist) while they hold no file.
+  """
+  created = created or _outermost_missing(model_dir)
   try:
     with safety.write_failures_reported(model_dir):
       os.makedirs(model_dir, exist_ok=True)
       with safety.ModelDirLock(model_dir):
         yield
   except UserError:
-    if created and os.path.isdir(model_dir) and not os.listdir(model_dir):
-      os.rmdir(model_dir)
+    if created and not any(names for _, _, names in os.walk(created)):
+      shutil.rmtree(created)
     raise
 
 
@@ -65,14 +79,17 @@ def train(settings, evaluate_periodically=False):
   """
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   model_dir = settings.model_dir
+  created = None
   if model_dir is None:
+    created = _outermost_missing(RUNS_ROOT)
     model_dir = model_dir_lib.new_run_dir(RUNS_ROOT,
                                           settings_lib.model_params(settings)["optimizer"])
+    created = created or model_dir
   else:
     model_dir_lib.check_path_characters(model_dir)
-    model_dir_lib.check_writable_folder(model_dir, "model_dir")
+    files.check_writable_folder(model_dir, "model_dir")
   # Under the lock: no other training writes checkpoints while they are checked.
-  with _locked(model_dir):
+  with _locked(model_dir, created):
     start = model_dir_lib.training_start(model_dir)
     params = checked_params(settings, start.shapes, start.params, start.checkpoint)
     recipe = presets.PRESETS[params["preset"]].recipe
@@ -84,6 +101,11 @@ def train(settings, evaluate_periodically=False):
                                       unfinished)
     last_step = plan.max_steps if plan.max_steps is not None else step + plan.steps
     params = settings_lib.schedule_ending_at(params, last_step)
+    if step >= last_step:  # Only --max_steps can end at or before the checkpoint's step.
+      print(f"global step {step} already reaches --max_steps={plan.max_steps}: nothing to train, "
+            f"{model_dir} left as it was (evaluate it: {settings.command} --mode=eval "
+            f"--model_dir={shlex.quote(model_dir)})")
+      return None
     recipe_name = unfinished.get("recipe") if unfinished else settings.recipe
     recorded_plan = {"batch_size": plan.batch_size, "last_step": last_step,
                      **({"recipe": recipe_name} if recipe_name else {})}
@@ -95,8 +117,6 @@ def train(settings, evaluate_periodically=False):
             "another")
     estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
                                      settings.save_checkpoints_steps)
-    if step >= last_step:
-      print(f"global step {step} already reaches --max_steps={plan.max_steps}: nothing to train")
 
     def evaluate(at_step):
       if data.validation_labels is not None:
@@ -120,15 +140,16 @@ def train(settings, evaluate_periodically=False):
     raise TrainingInterrupted(
         f"interrupted by {stopped_by.name}: checkpoint saved at global step "
         f"{build.global_step(estimator)} in {model_dir}; resume with: {settings.command} "
-        f"--model_dir={model_dir} --max_steps={last_step} --batch_size={plan.batch_size}",
+        f"--model_dir={shlex.quote(model_dir)} --max_steps={last_step} "
+        f"--batch_size={plan.batch_size}",
         stopped_by.value)
   metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
   print(f"model_dir: {model_dir}  (evaluate again: {settings.command} --mode=eval "
-        f"--model_dir={model_dir})")
+        f"--model_dir={shlex.quote(model_dir)})")
   kept = best.load_best(model_dir) if recipe.keep_best else None
   if kept:
     print(f"best checkpoint: global step {kept['step']}, validation accuracy "
           f"{kept['accuracy']:.4f}  (evaluate it: {settings.command} --mode=eval "
-          f"--model_dir={best.best_dir(model_dir)})")
-  print(f"TensorBoard: tensorboard --logdir={model_dir}")
+          f"--model_dir={shlex.quote(best.best_dir(model_dir))})")
+  print(f"TensorBoard: tensorboard --logdir={shlex.quote(model_dir)}")
   return metrics

@@ -1,5 +1,5 @@
-"""Atomic writes of files and folders, failed writes in words, JSON reads that fail in one line,
-and durations in words."""
+"""Atomic writes of files and folders, failed writes in words, checks of folder flags, JSON reads
+that fail in one line, and durations in words."""
 
 import contextlib
 import errno
@@ -76,6 +76,49 @@ def write_failure(error):
     if cause:
       return cause, reason, fix
   return None
+
+
+@contextlib.contextmanager
+def failed_writes_in_one_line(message):
+  """Turns a failed write (disk full, not writable) into a UserError of one line:
+  message(the system's words, what they mean, how to fix it).
+
+  Errors are matched on their text (write_failure): OSError, and TensorFlow's
+  OpError and event file writer's RuntimeError, which carry the system's words.
+  """
+  try:
+    yield
+  except UserError:
+    raise
+  except Exception as e:  # pylint: disable=broad-except
+    failure = write_failure(e)
+    if failure is None:
+      raise
+    raise UserError(message(*failure)) from e
+
+
+def _check_folder_path(path, flag):
+  if not path:
+    raise UserError(f"--{flag} is empty: pass a folder path")
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise UserError(f"--{flag}={path} is a file, not a folder: pass a folder path")
+
+
+def check_readable_folder(path, flag):
+  """Raises UserError when --flag's path is empty, a file, or a folder that cannot be read."""
+  _check_folder_path(path, flag)
+  if os.path.isdir(path) and not os.access(path, os.R_OK | os.X_OK):
+    raise UserError(f"--{flag}={path} is not readable: pick a folder you can read")
+
+
+def check_writable_folder(path, flag):
+  """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written."""
+  _check_folder_path(path, flag)
+  existing = os.path.abspath(path)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.access(existing, os.W_OK):
+    raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to")
 
 
 def write_results(output_dir, name, content, markdown):

@@ -2,9 +2,15 @@
 
 TensorFlow >= 2.16 ships Keras 3, whose layers do not work in graph mode; the
 TF1 layers (`tf.compat.v1.layers`) come back with tf-keras and
-TF_USE_LEGACY_KERAS=1, which must be set before TensorFlow is first imported.
-On TensorFlow <= 2.15 that variable breaks `tf.compat.v1.estimator` when
-tf-keras is absent, so it is set only where it is needed.
+TF_USE_LEGACY_KERAS=1. TensorFlow reads that variable when `tf.keras` or
+`tf.compat.v1.layers` is first used, not when it is imported, so TensorFlow may
+be imported before this module as long as neither was used yet. On TensorFlow
+<= 2.15 the variable breaks `tf.compat.v1.estimator` when tf-keras is absent,
+so it is set only where it is needed.
+
+TensorFlow >= 2.16 also lacks tf.estimator, which the tensorflow-estimator 2.15
+wheel brings back (estimator_cnn.legacy.compat): a missing tf-keras or
+tensorflow-estimator is reported before TensorFlow loads, all of them in one line.
 
 Import TensorFlow through this module (`from estimator_cnn.base.tf_setup import tf`).
 """
@@ -14,11 +20,14 @@ import importlib.util
 import os
 import sys
 import tempfile
+import types
 
 from estimator_cnn.base.errors import UserError
 
 _TF_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-intel",
                      "tensorflow-macos", "tf-nightly")
+# The tf.estimator wheel that runs on TensorFlow >= 2.16 (TensorFlow 2.15 brings its own).
+ESTIMATOR_VERSION = "2.15.0"
 
 
 def _installed_version(distributions):
@@ -36,26 +45,81 @@ def major_minor(version):
   return int(major), int(minor)
 
 
+def _importable(module):
+  return importlib.util.find_spec(module) is not None
+
+
+def missing_packages(tf_version, importable=_importable):
+  """The pip requirements of the packages that TensorFlow tf_version lacks to run tf.estimator:
+  tf-keras of its minor version (for tf.compat.v1.layers) and tensorflow-estimator, from 2.16."""
+  minor = ".".join(tf_version.split(".")[:2])
+  if major_minor(tf_version) < (2, 16):
+    needed = {"tensorflow_estimator": f"tensorflow-estimator=={minor}.*"}
+  else:
+    needed = {"tf_keras": f"tf-keras=={minor}.*",
+              "tensorflow_estimator": f"tensorflow-estimator=={ESTIMATOR_VERSION}"}
+  return [requirement for module, requirement in needed.items() if not importable(module)]
+
+
 def _prepare_environment():
   """Checks the stack and sets TF_USE_LEGACY_KERAS; returns the TF version."""
   version = _installed_version(_TF_DISTRIBUTIONS)
   if version is None:
     raise UserError("TensorFlow is not installed: pip install -r requirements.txt "
                     "(or requirements-legacy.txt for TensorFlow 2.15)")
+  missing = missing_packages(version)
+  if missing:
+    names = " and ".join(requirement.split("==")[0] for requirement in missing)
+    raise UserError(f"TensorFlow {version} needs {names} to run tf.estimator: pip install "
+                    + " ".join(f"'{requirement}'" for requirement in missing))
   if major_minor(version) < (2, 16):
-    if importlib.util.find_spec("tf_keras") is None:
+    if not _importable("tf_keras"):
       os.environ.pop("TF_USE_LEGACY_KERAS", None)
     return version
-  if importlib.util.find_spec("tf_keras") is None:
-    raise UserError(f"TensorFlow {version} needs tf-keras for tf.compat.v1.layers: "
-                    f"pip install 'tf-keras=={'.'.join(version.split('.')[:2])}.*'")
-  legacy = os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true")
-  if "tensorflow" in sys.modules and not legacy:
-    raise UserError("TensorFlow was imported with Keras 3 before estimator_cnn: set "
-                    "TF_USE_LEGACY_KERAS=1 in the environment (or import estimator_cnn "
-                    "before tensorflow)")
   os.environ["TF_USE_LEGACY_KERAS"] = "1"
+  used = _keras_3_used()
+  if used:
+    raise KerasAlreadyLoaded(
+        f"{used} was used with Keras 3 before estimator_cnn set TF_USE_LEGACY_KERAS=1, so "
+        "tf.compat.v1.layers cannot use tf-keras in this process: import estimator_cnn (or run "
+        "python -m estimator_cnn.legacy) before using tf.keras, or set TF_USE_LEGACY_KERAS=1 in "
+        "the environment")
   return version
+
+
+class KerasAlreadyLoaded(UserError, SystemExit):
+  """TensorFlow's Keras 3 was used before the switch to tf-keras; uncaught, it exits with its
+  one line (as SystemExit does), also where the import is in a user's own code."""
+
+  def __init__(self, message):
+    super().__init__(message)
+    self.code = f"{self.prefix}{message}"
+
+
+def _resolved_to_keras_3(value, lazy_loader):
+  """Whether a TensorFlow API attribute is a Keras loader that resolved to Keras 3, or the Keras 3
+  module a loader put in its place; never triggers a loader (only vars() is read)."""
+  if isinstance(value, lazy_loader.KerasLazyLoader):
+    return vars(value).get("_tfll_keras_version") == "keras_3"
+  return (isinstance(value, types.ModuleType) and
+          str(vars(value).get("__name__", "")).split(".")[0] == "keras")
+
+
+def _keras_3_used():
+  """The TensorFlow name (e.g. 'tf.keras') that already resolved to Keras 3, or None; TensorFlow
+  resolves each lazy Keras loader on its first use."""
+  if "tensorflow" not in sys.modules:
+    return None
+  from tensorflow.python.util import lazy_loader  # pylint: disable=g-import-not-at-top
+  for module_name, module in list(sys.modules.items()):
+    if module_name != "tensorflow" and not module_name.startswith("tensorflow._api."):
+      continue
+    attributes = vars(getattr(module, "_tfmw_wrapped_module", module))
+    for name, value in list(attributes.items()):
+      if _resolved_to_keras_3(value, lazy_loader):
+        api = module_name.replace("tensorflow._api.v2", "tf").replace("tensorflow", "tf")
+        return f"{api}.{name}"
+  return None
 
 
 def _caused_by_ctrl_c(error):

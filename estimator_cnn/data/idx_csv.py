@@ -45,6 +45,7 @@ _FULL_COUNTS = {"train": 60000, "test": 10000}
 
 _IDX_TYPE_UNSIGNED_BYTE = 0x08
 _CSV_COLUMNS = 1 + IMAGE_SIZE * IMAGE_SIZE
+_QUOTED_CHARS = 40  # The most of a file's text an error message quotes.
 
 _HOW_TO_GET_DATA = (
     "install Fashion-MNIST with 'apt-get install dataset-fashion-mnist' "
@@ -194,6 +195,9 @@ def _load_idx_split(directory, split):
         f"{images_path} holds {len(images)} images but {labels_path} holds "
         f"{len(labels)} labels; both files must come from the same dataset")
   _check_labels(labels, labels_path)
+  if not len(images):
+    raise DataError(f"{images_path} holds 0 images: re-install or re-download it, or pass "
+                    "--data_dir with a folder whose files hold images")
   return images, labels.astype(np.int32)
 
 
@@ -210,6 +214,11 @@ def with_unit_float_images(dataset):
   """The dataset with float32 images in [0, 1], as plain Keras and PyTorch programs hold them."""
   return dataset._replace(train_images=unit_float(dataset.train_images),
                           test_images=unit_float(dataset.test_images))
+
+
+def _quoted(text):
+  """repr of text, cut to its first _QUOTED_CHARS characters."""
+  return repr(text[:_QUOTED_CHARS]) + ("..." if len(text) > _QUOTED_CHARS else "")
 
 
 def _describe_csv_error(path, lines):
@@ -231,7 +240,7 @@ def _describe_csv_error(path, lines):
         int(cell)
       except ValueError:
         return (f"{path} line {line_number} column {column} holds "
-                f"{cell.strip()!r}, expected an integer")
+                f"{_quoted(cell.strip())}, expected an integer")
   return (f"{path} is not a valid Fashion-MNIST CSV file: expected "
           f"{_CSV_COLUMNS} integers per line (label and pixels 0..255)")
 
@@ -257,10 +266,12 @@ def read_csv(path):
                 "CSV files")
     if all(cell.lstrip("-").isdigit() for cell in header if cell):
       raise DataError(f"{path} has no header row: expected the first line to be {expected}")
-    raise DataError(f"{path} has no 'label' column first: its header starts with "
-                    f"{header[0]!r}, expected {expected}")
+    separator = " (';' separates its fields: save it with ',')" if ";" in lines[0] else ""
+    raise DataError(f"{path} has no 'label' column first{separator}: its header starts with "
+                    f"{_quoted(header[0])}, expected {expected}")
   if not any(line.strip() for line in lines[1:]):
-    raise DataError(f"{path} has a header but no data rows")
+    raise DataError(f"{path} has a header but no data rows: re-download it, or pass --data_dir "
+                    "with a folder whose files hold images")
   try:
     table = np.loadtxt(lines[1:], delimiter=",", dtype=np.int32, ndmin=2)
   except ValueError:

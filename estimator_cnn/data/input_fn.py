@@ -51,7 +51,8 @@ class _ExampleStream:
     return result
 
 
-def numpy_input_fn(features, labels=None, batch_size=100, num_epochs=1, shuffle=False):
+def numpy_input_fn(features, labels=None, batch_size=100, num_epochs=1, shuffle=False,
+                   as_dataset=False):
   """An input_fn serving a dict of feature arrays (and a label array) in batches.
 
   Args:
@@ -60,6 +61,8 @@ def numpy_input_fn(features, labels=None, batch_size=100, num_epochs=1, shuffle=
     batch_size: examples per batch; the last batch of the last epoch may be smaller.
     num_epochs: times to serve the data; None means forever, resuming at the global step.
     shuffle: each epoch a fresh permutation drawn from the graph seed.
+    as_dataset: return the tf.data.Dataset of the batches, as tf.distribute strategies want
+      (tf.estimator initialises its iterator after the restore), not one batch's tensors.
 
   Returns:
     A function that returns (features, labels), or features alone when labels is None.
@@ -96,6 +99,8 @@ def numpy_input_fn(features, labels=None, batch_size=100, num_epochs=1, shuffle=
     stop = num_examples * num_epochs if num_epochs else np.iinfo(np.int64).max
     batches = (tf.data.Dataset.range(start, stop).batch(batch_size).map(lookup)
                .prefetch(PREFETCH_BATCHES).with_options(_FIXED_PIPELINE))
+    if as_dataset:
+      return batches.map(lambda *tensors: _features_and_labels(keys, tensors, labels is None))
     if resumes:
       # The global step is read when the session's local init op runs, after the restore.
       iterator = tf.compat.v1.data.make_initializable_iterator(batches)
@@ -103,8 +108,13 @@ def numpy_input_fn(features, labels=None, batch_size=100, num_epochs=1, shuffle=
                                      iterator.initializer)
     else:
       iterator = tf.compat.v1.data.make_one_shot_iterator(batches)
-    batch = dict(zip(keys, iterator.get_next()))
-    label_batch = batch.pop(_LABELS, None)
-    return batch if labels is None else (batch, label_batch)
+    return _features_and_labels(keys, iterator.get_next(), labels is None)
 
   return input_fn
+
+
+def _features_and_labels(keys, tensors, features_only):
+  """(features dict, labels) of a batch's tensors in keys' order, or the features alone."""
+  batch = dict(zip(keys, tensors))
+  label_batch = batch.pop(_LABELS, None)
+  return batch if features_only else (batch, label_batch)

@@ -10,7 +10,8 @@ import io
 import os
 
 import numpy as np
-from PIL import Image  # matplotlib's own image library: reads a picture's size from its header.
+# matplotlib's own image library: reads a picture's size and orientation from its header.
+from PIL import ExifTags, Image, ImageOps
 
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, IMAGE_SIZE
 from estimator_cnn.base import files
@@ -94,10 +95,14 @@ def _picture_pixels(path):
 
 
 def _read_picture(path):
-  """A PNG or JPEG file as float32 in [0, 1]."""
+  """A PNG or JPEG file as float32 in [0, 1], upright as its EXIF orientation says (a phone's
+  photo is stored sideways with orientation 6)."""
   # Imported here: matplotlib takes a quarter of a second, which every run.py start would pay.
   from matplotlib import image as mpl_image  # pylint: disable=g-import-not-at-top
   try:
+    with Image.open(path) as picture:
+      if picture.getexif().get(ExifTags.Base.Orientation, 1) != 1:
+        return idx_csv.unit_float(mpl_image.pil_to_array(ImageOps.exif_transpose(picture)))
     picture = mpl_image.imread(path)
   except _DECODER_ERRORS as e:
     raise UserError(f"{path} is not a readable PNG or JPEG image ({e})") from e

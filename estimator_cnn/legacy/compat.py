@@ -14,7 +14,9 @@ imports a few private pieces that TensorFlow 2.16 removed:
 Each patch is applied only where the name is missing, so on TF 2.15 this module
 changes nothing. Nothing else of TensorFlow is changed. `load_estimator` then
 makes `tf.estimator`, `tf.compat.v1.estimator` and `tf.compat.v2.estimator`
-work again on TF >= 2.16, as TF 2.15's lazy loaders did.
+work again on TF >= 2.16, as TF 2.15's lazy loaders did, and serves TF 2.15's
+private forwarding modules (`tensorflow.python.estimator.*`,
+`tensorflow.python.tpu.tpu_estimator` & co.: estimator_cnn.legacy.private_paths).
 """
 
 import importlib
@@ -24,9 +26,9 @@ import sys
 import types
 
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.base.tf_setup import TF_VERSION, major_minor, tf
+from estimator_cnn.base.tf_setup import ESTIMATOR_VERSION, TF_VERSION, major_minor, tf
+from estimator_cnn.legacy import private_paths
 
-ESTIMATOR_VERSION = "2.15.0"
 # The newest TensorFlow these patches were checked against.
 CHECKED_UP_TO = (2, 21)
 _ESTIMATOR_API_NAME = "estimator"
@@ -109,10 +111,10 @@ def stack_description():
 
 
 def load_estimator():
-  """Returns `tf.compat.v1.estimator`, the real one, after patching TensorFlow where needed."""
-  if _is_missing("tensorflow_estimator"):
-    raise UserError(f"TensorFlow {TF_VERSION} has no tf.estimator: pip install "
-                    f"tensorflow-estimator=={ESTIMATOR_VERSION}")
+  """Returns `tf.compat.v1.estimator`, the real one, after patching TensorFlow where needed.
+
+  estimator_cnn.base.tf_setup has checked that tensorflow-estimator is installed.
+  """
   try:
     patch_tensorflow()
     modules = {version: importlib.import_module(name) for version, name in _API_MODULES.items()}
@@ -123,6 +125,7 @@ def load_estimator():
                     f"TensorFlow {checked}: pip install 'tensorflow=={checked}.*' "
                     f"'tf-keras=={checked}.*'") from e
   if major_minor(TF_VERSION) >= (2, 16):
+    private_paths.install()
     tf.estimator = modules["v2"]
     tf.compat.v2.estimator = modules["v2"]
     tf.compat.v1.estimator = modules["v1"]

@@ -6,6 +6,7 @@ from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import networks
 from estimator_cnn.model import precision
 from estimator_cnn.model import presets
+from estimator_cnn.model import sync_replicas
 
 v1 = tf.compat.v1
 FEATURE_KEY = "x"
@@ -56,7 +57,8 @@ def model_fn(features, labels, mode, params, config=None):
   """Estimator model_fn: PREDICT yields classes and probabilities, EVAL accuracy, TRAIN the loss.
 
   With params["sync_replicas"] in a TF_CONFIG cluster of several trainers, the
-  optimizer averages their gradients before each update (SyncReplicasOptimizer).
+  optimizer averages their gradients before each update (SyncReplicasOptimizer),
+  up to global step params["max_steps"], where every trainer stops.
   """
   name = params.get("preset", presets.DEFAULT_PRESET)
   if name not in presets.PRESETS:
@@ -82,9 +84,8 @@ def model_fn(features, labels, mode, params, config=None):
     hooks = []
     replicas = config.num_worker_replicas if config is not None else 1
     if params.get("sync_replicas") and replicas > 1:
-      optimizer = v1.train.SyncReplicasOptimizer(optimizer, replicas_to_aggregate=replicas,
-                                                 total_num_replicas=replicas)
-      hooks.append(optimizer.make_session_run_hook(config.is_chief))
+      optimizer, sync_hook = sync_replicas.sync_optimizer(optimizer, config, params["max_steps"])
+      hooks.append(sync_hook)
     with tf.control_dependencies(v1.get_collection(v1.GraphKeys.UPDATE_OPS)):
       train_op = optimizer.minimize(loss, global_step=v1.train.get_global_step())
     return tf_estimator.EstimatorSpec(mode, loss=loss, train_op=train_op, training_hooks=hooks)

@@ -7,7 +7,7 @@ import numpy as np
 
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, NUM_CLASSES
 from estimator_cnn.data.idx_csv import unit_float
-from estimator_cnn.report.eval_report import save_figure
+from estimator_cnn.report.figures import save_figure
 
 DEFAULT_REPORT_DIR = os.path.join("reports", "data")
 SAMPLES_PNG = "samples_per_class.png"

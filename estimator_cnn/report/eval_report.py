@@ -11,6 +11,7 @@ from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import files
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, NUM_CLASSES
 from estimator_cnn.data.idx_csv import unit_float
+from estimator_cnn.report.figures import save_figure
 
 EVAL_REPORT_DIR = "eval_report"
 METRICS_FILE = "metrics.json"
@@ -159,11 +160,6 @@ def per_class_table(per_class):
   lines += [f"{c['class']:<{name_width}}  {c['precision']:9.3f}  {c['recall']:6.3f}  "
             f"{c['f1']:5.3f}  {c['support']:>{support_width}}" for c in per_class]
   return lines
-
-
-def save_figure(figure, path):
-  """Writes a figure as a PNG at the resolution all reports use."""
-  figure.savefig(path, dpi=100)
 
 
 def plot_confusion_matrix(confusion, path):

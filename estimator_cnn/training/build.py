@@ -10,19 +10,24 @@ from estimator_cnn.training import best
 EVAL_BATCH_SIZE = 500
 
 
-def make_estimator(model_dir, params, seed, log_every=100, save_checkpoints_steps=None):
-  """An Estimator of the model_fn; checkpoints as tf.estimator's defaults unless steps are given."""
+def make_estimator(model_dir, params, seed, log_every=100, save_checkpoints_steps=None,
+                   train_distribute=None):
+  """An Estimator of the model_fn; checkpoints as tf.estimator's defaults unless steps are given.
+
+  train_distribute: a tf.distribute strategy for training (RunConfig's), or None.
+  """
   every = {"save_checkpoints_steps": save_checkpoints_steps} if save_checkpoints_steps else {}
   run_config = tf_estimator.RunConfig(tf_random_seed=seed, log_step_count_steps=log_every,
-                                      save_summary_steps=log_every, **every)
+                                      save_summary_steps=log_every,
+                                      train_distribute=train_distribute, **every)
   return tf_estimator.Estimator(model_fn.model_fn, model_dir=model_dir, config=run_config,
                                 params=params)
 
 
-def train_input_fn(images, labels, batch_size):
-  """Shuffled batches forever, resuming at the global step."""
+def train_input_fn(images, labels, batch_size, as_dataset=False):
+  """Shuffled batches forever, resuming at the global step; as_dataset for tf.distribute."""
   return input_fn.numpy_input_fn({model_fn.FEATURE_KEY: images}, labels, batch_size=batch_size,
-                                 num_epochs=None, shuffle=True)
+                                 num_epochs=None, shuffle=True, as_dataset=as_dataset)
 
 
 def eval_input_fn(images, labels=None):

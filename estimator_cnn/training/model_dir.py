@@ -6,6 +6,7 @@ import datetime
 import json
 import os
 import re
+import shlex
 import shutil
 import tempfile
 
@@ -30,30 +31,6 @@ def new_run_dir(root, tag):
     candidate = f"{path}-{suffix}"
   os.makedirs(candidate)
   return candidate
-
-
-def _check_folder_path(path, flag):
-  if not path:
-    raise UserError(f"--{flag} is empty: pass a folder path")
-  if os.path.exists(path) and not os.path.isdir(path):
-    raise UserError(f"--{flag}={path} is a file, not a folder: pass a folder path")
-
-
-def check_readable_folder(path, flag):
-  """Raises UserError when --flag's path is empty, a file, or a folder that cannot be read."""
-  _check_folder_path(path, flag)
-  if os.path.isdir(path) and not os.access(path, os.R_OK | os.X_OK):
-    raise UserError(f"--{flag}={path} is not readable: pick a folder you can read")
-
-
-def check_writable_folder(path, flag):
-  """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written."""
-  _check_folder_path(path, flag)
-  existing = os.path.abspath(path)
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
-  if not os.access(existing, os.W_OK):
-    raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to")
 
 
 # TensorFlow reads a checkpoint's path as a file pattern where it looks checkpoints up and where it
@@ -198,7 +175,7 @@ def checkpoint_to_read(model_dir, step, folder):
     wanted = os.path.join(model_dir, f"model.ckpt-{step}") if step is not None else named
     if wanted is None:
       raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
-                      f"python run.py --mode=train --model_dir={model_dir}")
+                      f"python run.py --mode=train --model_dir={shlex.quote(model_dir)}")
     shapes, reason, copy = _read_unless_deleted(wanted, folder)
     if shapes is not None:
       return wanted, copy, shapes
@@ -303,7 +280,7 @@ def _checked_plan(model_dir, plan):
 def save_params(model_dir, params, plan=None):
   """Writes params.json, with the training plan if given, atomically: never half a file."""
   saved = {**params, PLAN_KEY: plan} if plan else params
-  files.write_json(os.path.join(model_dir, PARAMS_FILE), saved, sort_keys=True)
+  files.write_json(os.path.join(model_dir, PARAMS_FILE), saved, sort_keys=True, allow_nan=False)
 
 
 def check_checkpoint_matches(checkpoint, stored, expected):

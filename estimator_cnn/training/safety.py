@@ -130,26 +130,10 @@ class ModelDirLock:
     self._held = False
 
 
-@contextlib.contextmanager
-def failed_writes_in_one_line(message):
-  """Turns a failed write (disk full, not writable) into a UserError of one line:
-  message(the system's words, what they mean, how to fix it).
-
-  OSError, tf.errors.OpError and the RuntimeError of TensorFlow's event file writer
-  are matched on their text (files.write_failure).
-  """
-  try:
-    yield
-  except (OSError, RuntimeError, tf.errors.OpError) as e:
-    failure = files.write_failure(e)
-    if failure is None:
-      raise
-    raise UserError(message(*failure)) from e
-
-
 def write_failures_reported(model_dir):
-  """failed_writes_in_one_line for training in model_dir: the line names the latest checkpoint."""
-  return failed_writes_in_one_line(
+  """files.failed_writes_in_one_line for training in model_dir: the line names the latest
+  checkpoint."""
+  return files.failed_writes_in_one_line(
       lambda cause, reason, fix: f"cannot write to {model_dir}: {cause}, {reason}; the latest "
       f"checkpoint is {v1.train.latest_checkpoint(model_dir) or 'none'}: {fix} and run again to "
       "resume from it, or pass another --model_dir")

@@ -52,7 +52,7 @@ Ctrl-C at start-up (TensorFlow import, base/test_command.py::test_ctrl_c_is_one_
 a checkpoint write fails mid-training  here: test_failed_checkpoint_write_mid_training_stops_in_
   (disk full, permission denied)         one_line
 flags at their limits: steps 1,        here: test_flags_at_their_limits_train
-  batch_size 1 and above the number of
+  batch_size 1 and the number of
   training images, dropout 0 and 0.999,
   conv_blocks 2 and 3, learning_rate
   1e-30
@@ -60,10 +60,29 @@ flags past their limits: steps 0,      app/test_run.py::test_bad_flags_exit_nonz
   batch_size 0, dropout_dense 1,
   learning_rate 0, predict_indices 3,x
 conv_blocks 1 and 4, other dropouts,   here: test_flags_past_their_limits_are_refused
-  learning_rate -1 and nan, steps -1
-  and above int64, max_steps 0 and
-  2**63, seed -1, predict_indices
-  10000, -1 and empty, ...
+  learning_rate -1, 0, nan, inf and
+  1e308 (infinite in float32), epochs
+  inf, steps -1 and above int64,
+  max_steps 0 and 2**63, seed -1,
+  predict_indices 10000, -1 and empty,
+  --images empty or with an empty name
+a learning rate that passes the flag    here: test_a_learning_rate_that_overflows_the_weights_ends_
+  (1e30) but overflows the weights       in_the_divergence_line
+a batch larger than the training split here: test_a_batch_larger_than_the_training_split_is_
+  (--train_subset, the recipe's split)   refused_before_anything_is_written
+a preset's split larger than           here: test_a_split_larger_than_train_subset_says_to_raise_it;
+  --train_subset                         data/test_splits.py
+params.json holding Infinity or NaN    here: test_a_non_finite_value_in_params_json_is_refused
+  (an older version wrote it)
+IDX files of 0 training or 0 test      here: test_bad_data_is_refused_before_anything_is_written,
+  images (train, eval)                   test_eval_on_zero_test_images_is_refused
+a CSV separated by semicolons: a short here: test_a_csv_separated_by_semicolons_is_a_short_line
+  line, not the whole header
+--max_steps at or below the global     here: test_max_steps_already_reached_changes_nothing
+  step: nothing to train, nothing
+  written
+~ in path flags (bash leaves it after  here: test_tilde_expands_in_path_flags_and_path_hints_are_
+  `=`), spaces in printed hints          quoted
 predict_indices 9999 past a smaller    here: test_predict_indices_past_the_test_set_are_refused
   test set (and 99, the last one)
 predict on non-images, empty files,    app/test_predict_files.py::test_bad_files_are_refused_in_one_
@@ -77,7 +96,7 @@ a flag given to a mode it is not for   here: test_flag_of_another_mode_is_refuse
   (--images without --mode=predict,      test_forgotten_mode_is_refused_on_the_command_line;
   --export_dir in eval, --steps in       app/test_flag_modes.py: the map of flags and modes
   eval, --model_dir in inspect...);      against the flags, --help and what each mode reads
-  in predict, --output, --invert,
+  in predict, --invert,
   --max_image_pixels without --images,
   --predict_indices, --data_dir with it
 --verbose shows the traceback          here: test_verbose_adds_the_traceback
@@ -85,7 +104,10 @@ a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its
   traceback
 """
 
+import json
 import os
+import re
+import shlex
 
 import numpy as np
 import pytest
@@ -141,6 +163,14 @@ def _idx(folder, key):
   return os.path.join(idx_fixtures.write_fixture_dataset(folder, 50, 20), idx_csv.IDX_FILES[key])
 
 
+def _empty(folder, split):
+  """Rewrites the fixture's IDX files of split to hold 0 images and 0 labels."""
+  images = _idx(folder, f"{split}_images")
+  idx_csv.write_idx(images, np.zeros((0, 28, 28), np.uint8))
+  idx_csv.write_idx(os.path.join(folder, idx_csv.IDX_FILES[f"{split}_labels"]),
+                    np.zeros(0, np.uint8))
+
+
 def _csv(folder, split):
   return os.path.join(idx_fixtures.write_fixture_csv(folder, 50, 20), idx_csv.CSV_FILES[split])
 
@@ -158,6 +188,11 @@ BAD_DATA = {
                     "its magic number is 0x12340803"),
     "label 12": (lambda folder: _relabel(_idx(folder, "train_labels"), 12),
                  "holds label 12, expected 0..9"),
+    "0 training images": (lambda folder: _empty(folder, "train"),
+                          "train-images-idx3-ubyte.gz holds 0 images: re-install or re-download "
+                          "it, or pass --data_dir with a folder whose files hold images"),
+    "0 test images": (lambda folder: _empty(folder, "test"),
+                      "t10k-images-idx3-ubyte.gz holds 0 images: "),
     "csv columns": (lambda folder: _edit_csv_line(_csv(folder, "train"), 3,
                                                   lambda line: line + ",0"),
                     "line 3 has 786 columns, expected 785"),
@@ -310,9 +345,9 @@ def test_failed_checkpoint_write_mid_training_stops_in_one_line(
     ["--conv_blocks=2", "--steps=1", "--batch_size=1", "--learning_rate=1e-30",
      "--dropout_pool2=0.999", "--dropout_pool3=0.999", "--dropout_dense=0.999",
      "--save_checkpoints_steps=1", "--log_every=1"],
-    ["--conv_blocks=3", "--max_steps=1", "--batch_size=31", "--dropout_pool2=0",
+    ["--conv_blocks=3", "--max_steps=1", "--batch_size=30", "--dropout_pool2=0",
      "--dropout_pool3=0", "--dropout_dense=0", "--optimizer=gradient_descent"],
-], ids=["2_blocks_batch_1_dropout_0.999", "3_blocks_batch_above_the_data_dropout_0"])
+], ids=["2_blocks_batch_1_dropout_0.999", "3_blocks_batch_of_all_the_data_dropout_0"])
 def test_flags_at_their_limits_train(tmp_path, capsys, flags):
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", 30, 20)
   assert run_in_process(f"--data_dir={data_dir}", f"--model_dir={tmp_path / 'model'}",
@@ -327,6 +362,12 @@ def test_flags_at_their_limits_train(tmp_path, capsys, flags):
     ("--dropout_pool3=-0.1", "--dropout_pool3 must be in [0, 1)"),
     ("--learning_rate=-1", "--learning_rate must be > 0"),
     ("--learning_rate=nan", "--learning_rate must be > 0"),
+    ("--learning_rate=inf", "--learning_rate must be > 0 and at most 3.403e+38 (float32's"),
+    ("--learning_rate=1e308", "--learning_rate must be > 0 and at most 3.403e+38 (float32's"),
+    ("--learning_rate=0", "--learning_rate must be > 0"),
+    ("--epochs=inf", "--epochs must be > 0 and finite"),
+    ("--images=", "--images names no file, or an empty one: pass PNG, JPEG or .npy"),
+    ("--images=a.png,", "--images names no file, or an empty one: pass PNG, JPEG or .npy"),
     ("--steps=-1", "--steps=-1"),
     ("--max_steps=0", "--max_steps=0"),
     ("--steps=99999999999999999999", "--steps=99999999999999999999"),
@@ -354,6 +395,155 @@ def test_train_subset_past_the_training_set_is_refused(fixture_data, tmp_path, c
   assert_one_line_error(capsys.readouterr().err, "--train_subset=301 is more than the 300 "
                         "training images: pass at most 300")
   assert not model_dir.exists()
+
+
+def test_a_learning_rate_that_overflows_the_weights_ends_in_the_divergence_line(
+    fixture_data, tmp_path, capsys):
+  """1e30 is finite, so the flag takes it; Adam's first update moves each weight by about the
+  learning rate, so the next forward pass overflows float32 on every CPU."""
+  model_dir = str(tmp_path / "model")
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY,
+                        "--learning_rate=1e30", "--steps=5") == 1
+  err = capsys.readouterr().err
+  assert_one_line_error(err, "error: training diverged: the loss or a weight became NaN or "
+                        "infinite at step ")
+  assert f"the latest checkpoint is {model_dir}/model.ckpt-0: lower --learning_rate" in err
+  latest = v1.train.latest_checkpoint(model_dir)
+  assert latest == os.path.join(model_dir, "model.ckpt-0")
+  reader = v1.train.load_checkpoint(latest)
+  assert all(np.all(np.isfinite(reader.get_tensor(name)))
+             for name in reader.get_variable_to_shape_map())
+  with open(os.path.join(model_dir, model_dir_lib.PARAMS_FILE)) as f:
+    saved = json.loads(f.read(), parse_constant=lambda name: pytest.fail(f"params.json: {name}"))
+  assert saved["learning_rate"] == 1e30
+  assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--batch_size=1000000000000", "--train_subset=200"],
+     "--batch_size=1000000000000 is more than the 200 training images of --train_subset=200: "
+     "pass --batch_size=200 or less or a larger --train_subset"),
+    (["--preset=keras_cnn", "--train_subset=100"],
+     "--preset=keras_cnn's batch of 128 is more than the 70 training images of --train_subset=100 "
+     "left by the recipe's validation split: pass --batch_size=70 or less or a larger "
+     "--train_subset"),
+    (["--batch_size=301"],
+     "--batch_size=301 is more than the 300 training images: pass --batch_size=300 or less"),
+], ids=["explicit_with_subset", "preset_after_its_split", "explicit"])
+@pytest.mark.parametrize("with_model_dir", [True, False])
+def test_a_batch_larger_than_the_training_split_is_refused_before_anything_is_written(
+    fixture_data, tmp_path, capsys, monkeypatch, flags, message, with_model_dir):
+  monkeypatch.chdir(tmp_path)  # Without --model_dir, training would make runs/ here.
+  model_dir = [f"--model_dir={tmp_path / 'model'}"] if with_model_dir else []
+  assert run_in_process(f"--data_dir={fixture_data}", *model_dir, *flags, "--steps=1") == 1
+  err = capsys.readouterr().err
+  assert_one_line_error(err, message)
+  assert err == f"error: {message}\n"
+  assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("preset,problem", [
+    ("small_cnn", "this recipe trains on the first 1,000 training images and validates on the "
+     "next 1,000, but the data has only 100: "),
+    ("bn_cnn", "this recipe holds out 1,000 images of each class for validation, but the data "
+     "has "),
+])
+def test_a_split_larger_than_train_subset_says_to_raise_it(fixture_data, tmp_path, capsys, preset,
+                                                           problem):
+  """Not "pass --data_dir with the full Fashion-MNIST": the user has it, and cut it short."""
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={tmp_path / 'model'}",
+                        f"--preset={preset}", "--train_subset=100") == 1
+  err = capsys.readouterr().err
+  assert_one_line_error(err, problem)
+  assert err.endswith(": pass a larger --train_subset than 100, or leave it out\n"), err
+  assert os.listdir(tmp_path) == []
+
+
+def test_a_non_finite_value_in_params_json_is_refused(fixture_data, trained, tmp_path, capsys):
+  model_dir = copy_of(trained, tmp_path)
+  path = os.path.join(model_dir, model_dir_lib.PARAMS_FILE)
+  with open(path) as f:
+    text = f.read()
+  with open(path, "w") as f:
+    f.write(re.sub(r'"learning_rate": [^,\n]+', '"learning_rate": Infinity', text))
+  before = snapshot(model_dir)
+  common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", "--steps=1"]
+  assert run_in_process(*common) == 1
+  assert capsys.readouterr().err == (
+      "error: the model_dir's params.json records learning_rate=inf, not a finite number: "
+      "correct it there, or pass --learning_rate\n")
+  assert snapshot(model_dir) == before
+  assert run_in_process(*common, "--learning_rate=0.01") == 0
+  with open(path) as f:
+    assert json.load(f)["learning_rate"] == 0.01
+
+
+def test_eval_on_zero_test_images_is_refused(trained, tmp_path, capsys):
+  data_dir = str(tmp_path / "data")
+  _empty(data_dir, "test")
+  before = snapshot(trained)
+  assert run_in_process(f"--data_dir={data_dir}", f"--model_dir={trained}", "--mode=eval",
+                        f"--report_dir={tmp_path / 'report'}") == 1
+  assert_one_line_error(capsys.readouterr().err, f"error: {data_dir}/t10k-images-idx3-ubyte.gz "
+                        "holds 0 images: re-install or re-download it")
+  assert snapshot(trained) == before and not (tmp_path / "report").exists()
+
+
+def test_a_csv_separated_by_semicolons_is_a_short_line(tmp_path, capsys):
+  data_dir = idx_fixtures.write_fixture_csv(tmp_path / "data", 20, 10)
+  for name in idx_csv.CSV_FILES.values():
+    path = os.path.join(data_dir, name)
+    with open(path) as f:
+      text = f.read()
+    with open(path, "w") as f:
+      f.write(text.replace(",", ";"))
+  assert run_in_process(f"--data_dir={data_dir}", f"--model_dir={tmp_path / 'model'}",
+                        "--steps=1") == 1
+  err = capsys.readouterr().err
+  assert_one_line_error(err, "has no 'label' column first (';' separates its fields: save it "
+                        "with ','): its header starts with 'label;pixel1;pixel2;")
+  assert len(err) < 400 and not (tmp_path / "model").exists()
+
+
+def test_max_steps_already_reached_changes_nothing(fixture_data, trained, tmp_path, capsys):
+  model_dir = copy_of(trained, tmp_path)
+  before = snapshot(model_dir)
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                        "--max_steps=1") == 0
+  assert capsys.readouterr().out == (
+      f"global step 2 already reaches --max_steps=1: nothing to train, {model_dir} left as it "
+      f"was (evaluate it: python run.py --mode=eval --model_dir={model_dir})\n")
+  assert snapshot(model_dir) == before
+
+
+def test_tilde_expands_in_path_flags_and_path_hints_are_quoted(fixture_data, trained, tmp_path,
+                                                              capsys, monkeypatch):
+  """bash leaves ~ after `=` as it is; a space in a printed path would break pasting it."""
+  home, work = tmp_path / "home", tmp_path / "work"
+  os.makedirs(home)
+  os.makedirs(work)
+  monkeypatch.setenv("HOME", str(home))
+  monkeypatch.chdir(work)
+  model_dir = str(home / "my run")
+  assert run_in_process(f"--data_dir={fixture_data}", "--model_dir=~/my run", *TINY,
+                        "--optimizer=gradient_descent", "--steps=1") == 0
+  hint = [line for line in capsys.readouterr().out.splitlines() if "evaluate again: " in line][0]
+  assert shlex.split(hint.split("evaluate again: ")[1].rstrip(")")) == [
+      "python", "run.py", "--mode=eval", f"--model_dir={model_dir}"]
+  assert os.path.exists(os.path.join(model_dir, "model.ckpt-1.index"))
+  np.save(home / "shirt.npy", np.zeros((28, 28)))
+  os.symlink(fixture_data, home / "data")
+  for args in (["--mode=eval", f"--model_dir={trained}", f"--data_dir={fixture_data}",
+                "--report_dir=~/report"],
+               ["--mode=predict", f"--model_dir={trained}", "--images=~/shirt.npy",
+                "--output=~/preds.csv"],
+               ["--mode=export", f"--model_dir={trained}", "--export_dir=~/export"],
+               ["--mode=inspect", "--data_dir=~/data", "--report_dir=~/data_report"]):
+    assert run_in_process(*args) == 0, args
+  assert os.listdir(work) == []
+  assert sorted(os.listdir(home)) == ["data", "data_report", "export", "my run", "preds.csv",
+                                      "report", "shirt.npy"]
+  capsys.readouterr()
 
 
 def test_predict_indices_past_the_test_set_are_refused(fixture_data, trained, capsys):
@@ -408,9 +598,6 @@ WRONG_MODE = {  # {model}, {data}, {tmp}: the trained model_dir, the data, a fol
                                      "--report_dir is for --mode=eval or inspect, not "
                                      "--mode=train_and_eval: pick one of those modes, or leave "
                                      "--report_dir out"),
-    "output without images": (["--mode=predict", "--output={tmp}/predictions.json"],
-                              "--output needs --images: add --images=FILE,..., or leave --output "
-                              "out"),
     "invert without images": (["--mode=predict", "--invert=yes"],
                               "--invert needs --images: add --images=FILE,..., or leave --invert "
                               "out"),

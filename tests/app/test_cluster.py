@@ -15,6 +15,7 @@ import threading
 import time
 
 import pytest
+from absl import flags
 
 from estimator_cnn.app import cluster as cluster_lib
 from estimator_cnn.base import command
@@ -23,7 +24,7 @@ from tests.helpers import REPO, RUN_PY, parse_settings
 
 LAUNCHER = os.path.join(REPO, "scripts", "launch_cluster.py")
 TINY = ["--conv_blocks=2", "--batch_size=20", "--log_every=10", "--eval_every=40"]
-CLUSTER_TIMEOUT_SECS = 240
+CLUSTER_TIMEOUT_SECS = 600  # Four TensorFlow processes on a busy 2-core machine are slow.
 _CHIEF_ALONE = '{"cluster": {"chief": ["127.0.0.1:1"]}, "task": {"type": "chief", "index": 0}}'
 
 
@@ -39,6 +40,34 @@ def test_cluster_task_mistakes_are_one_line(monkeypatch, capsys, tf_config, args
                      parse_settings("--mode=train_and_eval", *args)) == 1
   err = capsys.readouterr().err
   assert message in err and len(err.strip().splitlines()) == 1
+
+
+_ALL_REDUCE = "--distribution=multi_worker_mirrored"
+
+
+@pytest.mark.parametrize("tf_config,args,message", [
+    (None, [], "needs a TF_CONFIG cluster of a chief, workers and an optional evaluator, "
+               "not none: set TF_CONFIG"),
+    ('{"cluster": {"chief": ["a:1"], "ps": ["b:1"]}, "task": {"type": "chief", "index": 0}}', [],
+     "not ['chief', 'ps']"),
+    ("{chief", [], "TF_CONFIG is not a JSON object"),
+    ('{"cluster": {"chief": ["a:1"]}, "task": {"type": "chief", "index": 0}}',
+     ["--sync_replicas"], "--sync_replicas is for --distribution=parameter_server"),
+])
+def test_all_reduce_needs_a_cluster_without_ps(monkeypatch, tf_config, args, message):
+  if tf_config is None:
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+  else:
+    monkeypatch.setenv("TF_CONFIG", tf_config)
+  with pytest.raises(flags.IllegalFlagValueError, match=re.escape(message)):
+    parse_settings("--mode=train_and_eval", _ALL_REDUCE, *args)
+
+
+def test_all_reduce_takes_chief_workers_and_evaluator(monkeypatch):
+  monkeypatch.setenv("TF_CONFIG", '{"cluster": {"chief": ["a:1"], "worker": ["b:1"], '
+                     '"evaluator": ["c:1"]}, "task": {"type": "worker", "index": 0}}')
+  assert parse_settings("--mode=train_and_eval", _ALL_REDUCE).distribution == (
+      "multi_worker_mirrored")
 
 
 # Clusters on 127.0.0.1.
@@ -137,34 +166,61 @@ def test_task_progress_keeps_the_global_step_training_ended_at():
   assert progress.final_global_step == 12
 
 
-def _last_step(cluster, task):
-  """The global step a task printed it was done at."""
-  return int(re.search(rf"\[{task}\] {task}: done, global_step (\d+)", cluster.output()).group(1))
+def _done_lines(cluster):
+  """{task: (global step, steps it trained or None)} of each task's last `done` line."""
+  return {task: (int(step), int(steps) if steps else None) for task, step, steps in re.findall(
+      r"\[(\w+)\] [\w ]+: done, global_step (\d+)(?:, trained (\d+) steps)?", cluster.output())}
 
 
-def test_cluster_trains_evaluates_and_outlives_a_killed_worker(fixture_data, tmp_path):
+MAX_STEPS = 60
+SYNCHRONOUS = {
+    "sync_replicas": ["--sync_replicas"],
+    "all_reduce": ["--distribution=multi_worker_mirrored"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SYNCHRONOUS))
+@pytest.mark.parametrize("kill", [False, True], ids=["whole", "worker_killed"])
+def test_synchronous_cluster_ends_at_the_last_step(fixture_data, tmp_path, kind, kill):
+  """Each kind twice: once whole, once with worker0 killed by SIGKILL in the middle (a
+  parameter-server worker rejoins; an all-reduce cluster restarts from the last checkpoint)."""
   model_dir = str(tmp_path / "model")
-  with _Cluster("--workers=1", "--grace_secs=15", "--", f"--data_dir={fixture_data}",
-                f"--model_dir={model_dir}", *TINY, "--max_steps=120") as cluster:
-    cluster.wait_for(r"\[chief\] global_step ([5-9]\d|1\d\d)/120")
-    os.killpg(cluster.pid("worker0"), signal.SIGKILL)
+  with _Cluster("--workers=1", "--grace_secs=60", "--", f"--data_dir={fixture_data}",
+                f"--model_dir={model_dir}", *TINY, "--eval_every=20",
+                f"--max_steps={MAX_STEPS}", *SYNCHRONOUS[kind]) as cluster:
+    if kill:
+      cluster.wait_for(r"\[chief\] global_step ([2-4]\d)/")
+      os.killpg(cluster.pid("worker0"), signal.SIGKILL)
     assert cluster.finish() == 0, cluster.output()
   output = cluster.output()
-  assert "[launcher] worker0 exited with code -9" in output
-  last_step = _last_step(cluster, "chief")
-  assert last_step >= 120
+  assert "Traceback" not in output and "Exception in thread" not in output, output
+  done = _done_lines(cluster)
+  assert done["chief"][0] == done["worker0"][0] == MAX_STEPS, output
+  assert done["evaluator"][0] == MAX_STEPS, output
   evaluated = [int(step) for step in re.findall(
       r"\[evaluator\] test accuracy \S+  loss \S+  global_step (\d+)", output)]
-  assert evaluated[-1] >= 120 and evaluated == sorted(evaluated), output
-  assert "[launcher] evaluator exited with code 0" in output
-  # tf.estimator's ps tasks serve until killed: the launcher stops them after the chief.
-  assert "[launcher] stopping ps0" in output, output
-
+  assert evaluated[-1] == MAX_STEPS and evaluated == sorted(evaluated), output
+  if kill:
+    restarted = ("restarting it (restart 1 of 3)" if kind == "sync_replicas" else
+                 "restarting the cluster from the chief's last checkpoint, global step")
+    assert f"[launcher] worker0 was killed by SIGKILL: {restarted}" in output, output
+    assert len(re.findall(r"^\[launcher\] .*killed", output, re.M)) == 1, output
+  elif kind == "all_reduce":
+    # Every trainer takes every step: the cluster's batch is 2 x --batch_size.
+    assert done["chief"][1] == done["worker0"][1] == MAX_STEPS, output
+  else:
+    # Each update averages 2 gradients; a trainer's gradient that comes late is dropped.
+    assert done["chief"][1] > 0 and done["worker0"][1] > 0, output
+  if kind == "sync_replicas":
+    assert "[launcher] stopping ps0" in output, output  # ps tasks serve until stopped.
+  if kill:
+    return
+  # The cluster's model_dir is an ordinary one.
   result = subprocess.run([sys.executable, RUN_PY, "--mode=eval", f"--model_dir={model_dir}",
                            f"--data_dir={fixture_data}", f"--report_dir={tmp_path / 'report'}"],
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+                          capture_output=True, text=True, timeout=CLUSTER_TIMEOUT_SECS, cwd=REPO)
   assert result.returncode == 0, result.stderr
-  assert f"global_step {last_step}  (100 test images)" in result.stdout.splitlines()[0]
+  assert f"global_step {MAX_STEPS}  (100 test images)" in result.stdout.splitlines()[0]
 
 
 # A stand-in for Python that the launcher runs instead of run.py: the chief exits
@@ -212,3 +268,44 @@ def test_launcher_stops_every_task_on_interrupt(fake_python):
   assert "[launcher] interrupted: stopping the cluster" in cluster.output()
   _assert_stopped(cluster.pid(task) for task in ("ps0", "chief", "worker0", "worker1",
                                                   "evaluator"))
+
+
+def test_launcher_restarts_a_killed_parameter_server_worker_alone(fake_python):
+  with _Cluster(f"--python={fake_python}", "--workers=1") as cluster:
+    cluster.wait_for(r"\[launcher\] evaluator pid")
+    killed = cluster.pid("worker0")
+    os.killpg(killed, signal.SIGKILL)
+    cluster.wait_for(r"\[launcher\] worker0 was killed by SIGKILL: restarting it "
+                     r"\(restart 1 of 3\)$")
+    cluster.wait_for(r"\[worker0\] worker started")
+    cluster.interrupt()
+    assert cluster.finish() == 130
+  output = cluster.output()
+  assert output.count("[launcher] cluster ") == 1 and cluster.pid("worker0") != killed, output
+  _assert_stopped([killed, *(cluster.pid(task) for task in ("ps0", "chief", "worker0"))])
+
+
+@pytest.mark.parametrize("checkpoint,told", [
+    ('model_checkpoint_path: "model.ckpt-40"\nall_model_checkpoint_paths: "model.ckpt-40"\n',
+     "global step 40"),
+    (None, "none yet (from the start)"),
+])
+def test_launcher_restarts_an_all_reduce_cluster_that_lost_a_trainer(fake_python, tmp_path,
+                                                                     checkpoint, told):
+  if checkpoint:
+    (tmp_path / "checkpoint").write_text(checkpoint)
+  with _Cluster(f"--python={fake_python}", "--workers=1", "--restarts=1", "--",
+                "--distribution=multi_worker_mirrored", f"--model_dir={tmp_path}") as cluster:
+    cluster.wait_for(r"\[launcher\] evaluator pid")
+    first = {task: cluster.pid(task) for task in ("chief", "worker0", "evaluator")}
+    os.killpg(first["worker0"], signal.SIGKILL)
+    cluster.wait_for(r"\[launcher\] evaluator pid")
+    _assert_stopped(first.values())
+    os.killpg(cluster.pid("chief"), signal.SIGKILL)  # No restart left: the chief failed.
+    assert cluster.finish() == 1
+  lines = [line for line in cluster.lines if line.startswith("[launcher]")]
+  assert lines.count(f"[launcher] worker0 was killed by SIGKILL: restarting the cluster from "
+                     f"the chief's last checkpoint, {told} (restart 1 of 1)") == 1, lines
+  assert sum(line.startswith("[launcher] cluster ") for line in lines) == 2
+  assert "ps" not in lines[0]  # All-reduce: chief and workers only.
+  assert "[launcher] chief exited with code -9" in lines

@@ -60,7 +60,8 @@ def test_a_positional_argument_is_one_line_and_exit_code_2(tmp_path):
 
 
 def test_help_lists_run_pys_flags_and_their_modes_for_the_script_and_the_installed_command():
-  for done in run_console_script("--help"), run_script("--help"):  # absl's --help exits 1.
+  for done in run_console_script("--help"), run_script("--help"):
+    assert done.returncode == 0 and done.stderr == "", done.stderr
     for flag in "--model_dir", "--mode", "--export_dir", "--images", "--steps", "--[no]verbose":
       assert f"\n  {flag}: " in done.stdout, (flag, done.stdout)
     assert "--export_dir: [export] " in done.stdout
@@ -70,3 +71,11 @@ def test_help_lists_run_pys_flags_and_their_modes_for_the_script_and_the_install
     assert "--conv_blocks: [train, train_and_eval, eval, predict, export] " in done.stdout
     assert "are for those modes only, and refused in the others" in " ".join(done.stdout.split())
   assert f"\n{CONSOLE_SCRIPT}:\n" in run_console_script("--help").stdout
+
+
+def test_every_help_flag_exits_0_and_a_bad_flag_1():
+  for flag in "--helpfull", "--helpshort", "-?":
+    done = run_script(flag)
+    assert done.returncode == 0 and "--model_dir" in done.stdout, (flag, done.stderr)
+  done = run_script("--no_such_flag")
+  assert done.returncode == 1 and "Unknown command line flag 'no_such_flag'" in done.stderr

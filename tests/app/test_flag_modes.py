@@ -19,9 +19,9 @@ READ_WITHOUT_EFFECT = {
     **{mode: {"learning_rate", "recipe", "seed"} for mode in flags_core.CHECKPOINT_MODES},
 }
 # Flags a mode takes that this test's runs do not read: run.py reads --verbose, and
-# only a task of a TF_CONFIG cluster reads --sync_replicas.
+# only a task of a TF_CONFIG cluster reads --sync_replicas and --distribution.
 READ_ELSEWHERE = {mode: {"verbose"} for mode in flags_core.MODES}
-READ_ELSEWHERE["train_and_eval"] |= {"sync_replicas"}
+READ_ELSEWHERE["train_and_eval"] |= {"sync_replicas", "distribution"}
 
 
 class ReadRecorder(settings_lib.Settings):

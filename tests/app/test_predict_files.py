@@ -193,3 +193,31 @@ def test_output_of_another_extension_is_refused_before_predicting(tiny_model_dir
   assert captured.out == ""
   assert captured.err == f"error: --output={output}: write predictions to a .json or .csv file\n"
   assert os.listdir(tmp_path) == ["good.npy"]
+
+
+def test_output_holds_the_predictions_of_test_images_too(fixture_data, tiny_model_dir,
+                                                          test_images, tmp_path, capsys):
+  json_path, csv_path = str(tmp_path / "preds.json"), str(tmp_path / "preds.csv")
+  for output in (json_path, csv_path):
+    assert run_in_process(f"--model_dir={tiny_model_dir}", "--mode=predict",
+                          f"--data_dir={fixture_data}", "--predict_indices=0,7",
+                          f"--output={output}") == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "test image 0", "test image 7", "predictions"]
+  with open(json_path) as f:
+    saved = json.load(f)
+  assert saved["model_dir"] == tiny_model_dir
+  estimator = build.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
+                                    seed=1)
+  expected = build.predict_probabilities(estimator, test_images[[0, 7]])
+  for prediction, probabilities, line in zip(saved["predictions"], expected, lines[1:]):
+    top = int(np.argmax(probabilities))
+    assert prediction["top3"][0]["class"] == CLASS_NAMES[top] and not prediction["inverted"]
+    np.testing.assert_allclose(prediction["top3"][0]["probability"], probabilities[top],
+                               atol=1e-5)
+    assert f": {CLASS_NAMES[top]} ({probabilities[top]:.3f})" in line
+  with open(csv_path, newline="") as f:
+    rows = list(csv.reader(f))[1:]
+  assert [row[:3] for row in rows] == [[p["image"], "false", p["top3"][0]["class"]]
+                                       for p in saved["predictions"]]

@@ -52,3 +52,21 @@ def test_training_data_follows_the_split_and_the_subset():
   np.testing.assert_array_equal(data.validation_labels, labels[35:50])
   with pytest.raises(UserError, match="--train_subset=101 is more than the 100 training images"):
     splits.training_data(None, images, labels, subset=101)
+
+
+@pytest.mark.parametrize("split,subset,message", [
+    (presets.FIRST_1000_SPLIT, 1500, "validates on the next 1,000, but the data has only 1,500"),
+    (presets.BALANCED_SPLIT, 2000, "1,000 images of each class for validation, but the data has"),
+    (presets.KERAS_SPLIT, 1, "leaves none to train or validate on of the 1 in the data"),
+])
+def test_a_split_larger_than_the_subset_says_to_raise_the_subset(split, subset, message):
+  """bn_cnn's and small_cnn's splits need more images than --train_subset leaves: the fix is a
+  larger --train_subset, not the full data set, which the user has."""
+  images, labels = fixture_arrays(3000)
+  with pytest.raises(UserError) as error:
+    splits.training_data(split, images, labels, subset=subset)
+  assert message in str(error.value)
+  assert str(error.value).endswith(
+      f": pass a larger --train_subset than {subset}, or leave it out")
+  with pytest.raises(UserError, match=f": {splits.FULL_DATA_FIX}$"):
+    splits.training_data(split, images[:subset], labels[:subset])

@@ -65,3 +65,18 @@ def test_broken_picture_is_one_user_error_naming_the_file(content, tmp_path):
   path.write_bytes(content)
   with pytest.raises(UserError, match=f"^{path} is not a readable PNG or JPEG image"):
     user_images.load_images([str(path)])
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path, orientation):
+  """A phone stores a portrait photo sideways with orientation 6: turn 90 degrees clockwise."""
+  stored = np.zeros((28, 28), np.uint8)
+  stored[:7] = 255  # A bright top band, which orientation 6 turns into the right-hand band.
+  exif = Image.Exif()
+  exif[0x0112] = orientation  # EXIF Orientation.
+  path = str(tmp_path / "photo.jpg")
+  Image.fromarray(stored).save(path, "JPEG", quality=100, exif=exif)
+  images, _, inverted = user_images.load_images([path], invert="no")
+  upright = np.rot90(stored, -1) if orientation == 6 else stored
+  assert not inverted[0]
+  np.testing.assert_allclose(images[0], upright / 255, atol=0.1)

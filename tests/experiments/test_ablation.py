@@ -18,7 +18,6 @@ from estimator_cnn.experiments import runs
 from estimator_cnn.experiments.ablation import __main__ as ablation_main
 from estimator_cnn.experiments.ablation import report
 from estimator_cnn.experiments.ablation import study
-from flags import studies as flags_studies
 from tests import idx_fixtures
 from tests.experiments.output_files import file_states
 from tests.experiments.output_files import read_json
@@ -37,7 +36,7 @@ TINY_LADDER = [
 def run_study(*args):
   """Parses args like `python -m estimator_cnn.experiments.ablation`, runs them here: exit code."""
   flag_values = flags.FlagValues()
-  flags_studies.define_ablation_flags(flag_values)
+  ablation_main.define_flags(flag_values)
   flag_values(["ablation", *args])
   return ablation_main.run(flag_values)
 

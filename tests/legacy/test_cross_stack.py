@@ -138,14 +138,20 @@ def test_checkpoint_from_one_stack_predicts_trains_evaluates_and_exports_on_the_
   assert np.isfinite(resumed["eval"]["loss"]), details
 
 
-def test_tensorflow_imported_first_fails_in_one_line_that_names_the_fix():
-  code = "import tensorflow\nimport estimator_cnn.estimator\n"
+def test_tensorflow_imported_first_still_gives_the_tf1_layers_of_tf_keras():
+  """TensorFlow picks tf.keras on its first use, not on import: importing it before
+  estimator_cnn works."""
+  code = ("import tensorflow as tf\nimport estimator_cnn.estimator\n"
+          "print(tf.compat.v1.layers.Dense.__module__.split('.')[0])\n")
+  result = stacks.run(stacks.CURRENT, ["-c", code])
+  assert result.stdout.strip().splitlines()[-1] == "tf_keras", result.stdout
+
+
+def test_keras_3_used_before_estimator_cnn_is_one_line_that_names_the_fix():
+  code = "import tensorflow as tf\ntf.keras.layers.Dense\nimport estimator_cnn.estimator\n"
   result = stacks.run(stacks.CURRENT, ["-c", code], check=False)
   details = stacks.describe(result.args, result.returncode, result.stdout, result.stderr)
-  assert result.returncode != 0, details
-  # The exception's line (Python 3.13 also quotes the whole raise statement above it).
-  last = result.stderr.strip().splitlines()[-1]
-  assert last.startswith("estimator_cnn.base.errors.UserError: "), details
-  assert "set TF_USE_LEGACY_KERAS=1" in last, details
-  # The fix the message names works.
-  stacks.run(stacks.CURRENT, ["-c", code], env={"TF_USE_LEGACY_KERAS": "1"})
+  assert result.returncode == 1, details
+  lines = result.stderr.strip().splitlines()
+  assert lines[-1].startswith("error: tf.keras was used with Keras 3"), details
+  assert "TF_USE_LEGACY_KERAS=1" in lines[-1] and "Traceback" not in result.stderr, details

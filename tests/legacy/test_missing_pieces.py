@@ -8,20 +8,25 @@ from tests import stacks
 pytestmark = pytest.mark.skipif(major_minor(TF_VERSION) < (2, 16),
                                 reason="TF 2.15 ships tf.estimator and needs no tf-keras")
 
-# Hides a module as if it were not installed (sys.modules[name] = None), then runs the runner.
+# Hides modules as if they were not installed (sys.modules[name] = None), then runs the runner.
 _RUN_WITHOUT = """
 import runpy
 import sys
 
-sys.modules[sys.argv[1]] = None
+for name in sys.argv[1].split(","):
+  sys.modules[name] = None
 sys.argv = ["estimator_cnn.legacy", sys.argv[2]]
 runpy.run_module("estimator_cnn.legacy", run_name="__main__", alter_sys=True)
 """
 
 
 @pytest.mark.parametrize("hidden,message", [
-    ("tf_keras", "needs tf-keras for tf.compat.v1.layers: pip install 'tf-keras==2."),
-    ("tensorflow_estimator", "has no tf.estimator: pip install tensorflow-estimator==2.15.0"),
+    ("tf_keras", "needs tf-keras to run tf.estimator: pip install 'tf-keras==2."),
+    ("tensorflow_estimator",
+     "needs tensorflow-estimator to run tf.estimator: pip install 'tensorflow-estimator==2.15.0'"),
+    # Both at once, in one line.
+    ("tf_keras,tensorflow_estimator", "needs tf-keras and tensorflow-estimator to run "
+     "tf.estimator: pip install 'tf-keras==2."),
     # A TensorFlow that lacks something else the patches need.
     ("tensorflow.python.training.evaluation",
      "tensorflow-estimator 2.15.0 does not load on TensorFlow"),

@@ -154,6 +154,17 @@ def test_runner_rejects_a_path_that_is_not_a_file(script):
   assert result.stdout == "", message
 
 
+@pytest.mark.parametrize("args,named", [(["-m", "no_such_package.task"], "no_such_package.task"),
+                                         (["-m"], "-m needs a module name")])
+def test_runner_rejects_a_module_it_cannot_find(args, named):
+  """-m of a module that is not there, or of none: exit 2, one stderr line."""
+  result = stacks.run(stacks.CURRENT, [*RUNNER, *args], check=False)
+  message = stacks.describe([*RUNNER, *args], result.returncode, result.stdout, result.stderr)
+  assert result.returncode == 2, message
+  assert result.stderr.startswith("error:") and result.stderr.count("\n") == 1, message
+  assert named in result.stderr, message
+
+
 def test_runner_without_arguments_prints_usage_and_exits_2():
   """No script: the usage on stderr and exit code 2."""
   result = stacks.run(stacks.CURRENT, RUNNER, check=False)

@@ -41,11 +41,13 @@ def export_dir(tiny_model_dir, tmp_path_factory):
   return path
 
 
-def reload_in_fresh_process(export_dir, images, work_dir):
-  """Runs RELOAD_SCRIPT in a new Python without this package; returns (outputs, its JSON line)."""
+def reload_in_fresh_process(export_dir, images, work_dir, **env_vars):
+  """Runs RELOAD_SCRIPT in a new Python without this package, with env_vars set; returns
+  (outputs, its JSON line)."""
   images_path, outputs_path = str(work_dir / "images.npy"), str(work_dir / "outputs.npz")
   np.save(images_path, images)
   env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TF_USE_LEGACY_KERAS")}
+  env.update(env_vars)
   result = subprocess.run([sys.executable, "-c", RELOAD_SCRIPT, export_dir, images_path,
                            outputs_path], cwd=work_dir, env=env, capture_output=True, text=True,
                           timeout=300)
@@ -74,6 +76,18 @@ def test_saved_model_predicts_like_the_estimator_in_a_fresh_process(
   classes = [p["classes"] for p in predictions]
   np.testing.assert_array_equal(outputs["classes"], classes)
   np.testing.assert_array_equal(outputs["class_names"], np.array(CLASS_NAMES)[classes])
+
+
+@pytest.mark.parametrize("onednn", ["1", "0"])
+def test_saved_model_answers_an_empty_batch_with_empty_outputs(export_dir, tmp_path, onednn):
+  """Serving sends empty batches. oneDNN's convolution fails on one: it is forced on (TensorFlow
+  turns it on by the CPU), and off."""
+  empty = np.zeros((0, 28, 28), np.float32)
+  outputs, info = reload_in_fresh_process(os.path.join(export_dir, "1"), empty, tmp_path,
+                                          TF_ENABLE_ONEDNN_OPTS=onednn)
+  assert info["input"] == ["x", [None, 28, 28], "float32"]
+  assert {name: value.shape for name, value in outputs.items()} == {
+      "classes": (0,), "class_names": (0,), "probabilities": (0, 10)}
 
 
 def test_each_export_adds_the_next_version(tiny_model_dir, tmp_path, capsys):

@@ -19,11 +19,18 @@ def run(flag_values):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  flags_core.hide_library_info_logs()
   return run(flags.FLAGS)
 
 
+def define_flags(flag_values=flags.FLAGS):
+  """This main's flags, with the built-in ladders' names and defaults."""
+  flags_studies.define_ablation_flags(ladder.STUDIES, ladder.DEFAULT_SEEDS,
+                                      ladder.DEFAULT_EVAL_EVERY, flag_values)
+
+
 if __name__ == "__main__":
-  flags_studies.define_ablation_flags()
+  define_flags()
   flags.adopt_module_key_flags(flags_studies)
   flags.adopt_module_key_flags(flags_core)
   app.run(main)

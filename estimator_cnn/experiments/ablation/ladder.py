@@ -1,7 +1,6 @@
 """Ladders: the rungs a study trains, from studies.json or a user's file, checked.
 
-No TensorFlow here: flags/studies.py imports this module, and the benchmark's
-Keras 3 worker parses those flags.
+No TensorFlow here: the ablation's main imports this module before it parses its flags.
 
 Ladder files: a JSON list of rungs, or an object {"title": ..., "description":
 ..., "rungs": [...]} like each study in studies.json. A rung is an object:
@@ -32,7 +31,12 @@ from estimator_cnn.base.errors import UserError
 from estimator_cnn.model import presets
 
 STUDIES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "studies.json")
-STUDIES = ("ablation", "optimizers", "dropouts")
+# The built-in ladders of studies.json, each with what it compares (--study's help).
+STUDIES = {
+    "ablation": "the blog's rungs",
+    "optimizers": "Adam vs gradient descent at several learning rates",
+    "dropouts": "the dropouts added one at a time, on 10,000 training images",
+}
 DEFAULT_SEEDS = 3
 DEFAULT_EVAL_EVERY = 100
 # Config keys in the order results and commands show them; run.py's defaults.

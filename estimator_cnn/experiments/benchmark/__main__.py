@@ -1,73 +1,41 @@
-r"""Training speed of the blog's network on each system, measured A B A B in fresh processes.
-
-  python -m estimator_cnn.experiments.benchmark                     # everything, 3 rounds
-  python -m estimator_cnn.experiments.benchmark --systems=ours_fp32,tf_estimator --rounds=2
-  python -m estimator_cnn.experiments.benchmark --rounds=1 --steps=50 --warmup_steps=10 \
-      --tta_rounds=0
-  python -m estimator_cnn.experiments.benchmark --systems=ours_fp32,ours_fast \
-      --tta_systems=ours_fast
-
-Systems (--systems; default all but tf_estimator_bf16):
-  ours_fp32          the real tf.estimator on TF 2.21 (current stack, estimator_cnn's
-                     compatibility module), float32
-  ours_bf16          the same with --dtype=bfloat16 (bf16 compute, float32 variables)
-  tf_estimator       the real tf.estimator, TF 2.15 (legacy stack), the same model_fn
-  tf_estimator_bf16  the same with --dtype=bfloat16
-  keras_fp32         Keras 3 model.fit of the same architecture, TF 2.21, float32
-  keras_bf16         the same with the mixed_bfloat16 policy
-  ours_fast          ours_fp32 with run.py --recipe=fast (its batch size)
-  torch_fp32         PyTorch eager, the same network and Adam, float32; only where its
-                     environment exists (make bench-peers), else "not measured"
-On a CPU without AVX512_BF16 or AMX-BF16 the bf16 systems are reported as
-"not supported on this CPU" unless --emulated_bf16 measures them anyway,
-labelled "bfloat16 (emulated)". ours_fast then runs in float32, as run.py does.
-
-Each measurement is a fresh process (its stack's Python, see estimator_cnn.base.stacks);
-rounds alternate the systems (A B C A B C ...) so that machine drift cancels.
-  - training examples/s: --warmup_steps untimed steps, then --steps timed ones
-    (batch --batch_size); median over --rounds.
-  - eval examples/s: then one pass over the 10,000 test images (batches of 500),
-    timed from the end of the first batch to the end of the last.
-  - peak memory: the process's RSS high-water mark (getrusage), max over rounds.
-  - time to accuracy: a fresh process trains from scratch, evaluating on the test
-    set every --eval_every steps (Estimator: train(max_steps) then evaluate, as
-    run.py --mode=train_and_eval; Keras: fit with validation), until the test
-    accuracy reaches --target; wall clock from launching the process to the end of
-    that evaluation, or "not reached by step --tta_max_steps", with the seconds spent
-    training and evaluating. --tta_rounds runs of each of --tta_systems, seeds 1, 2, ...;
-    a --recipe evaluates at its own cadence (fast: once, at its last step).
-  - FLOPs per training example: tf.compat.v1.profiler float_ops of the TRAIN graph
-    at batch 1, forward (everything outside gradients/, initializers excluded) and
-    backward (gradients/) counted separately.
-  - peaks: the best of 10 timed --matmul_size tf.matmul calls after 3 of warm-up
-    (TF 2.21 eager, float32 and bfloat16), beside the theoretical float32 peak
-    (cores x reported clock x 2 FMA units x SIMD lanes x 2); each system's share is
-    its training FLOP/s over the larger of the two for its dtype.
-
-Output in --output_dir (default results/benchmark): benchmark.json (everything,
-every sample, the order of the measurements) and benchmark.md (a table).
-"""
+"""python -m estimator_cnn.experiments.benchmark: each system's training speed (--help; what is
+measured and how: estimator_cnn/experiments/benchmark/__init__.py)."""
 
 from absl import app
 from absl import flags
 
 from estimator_cnn.base import command
 from estimator_cnn.experiments.benchmark import systems
-from flags import studies
+from flags import core as flags_core
+from flags import studies as flags_studies
 
-FLAGS = flags.FLAGS
+
+def run(flag_values):
+  """Runs the benchmark of the parsed flags, or --worker's task; returns the exit code."""
+  if flag_values.worker:
+    return command.run("estimator_cnn.experiments.benchmark.worker:run", flag_values.worker)
+  settings = {name: flag_values[name].value for name in systems.SETTINGS}
+  return command.run("estimator_cnn.experiments.benchmark.main:run_benchmark",
+                     flag_values.systems, flag_values.tta_systems, settings,
+                     flag_values.data_dir, flag_values.output_dir)
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  if FLAGS.worker:
-    return command.run("estimator_cnn.experiments.benchmark.worker:run", FLAGS.worker)
-  settings = {name: FLAGS[name].value for name in systems.SETTINGS}
-  return command.run("estimator_cnn.experiments.benchmark.main:run_benchmark", FLAGS.systems,
-                     FLAGS.tta_systems, settings, FLAGS.data_dir, FLAGS.output_dir)
+  flags_core.hide_library_info_logs()
+  return run(flags.FLAGS)
+
+
+def define_flags(flag_values=flags.FLAGS):
+  """This main's flags, with the systems' names and labels."""
+  labels = {name: system.label for name, system in systems.SYSTEMS.items()}
+  flags_studies.define_benchmark_flags(labels, systems.DEFAULT_SYSTEMS, systems.OUTPUT_DIR,
+                                       flag_values)
 
 
 if __name__ == "__main__":
-  studies.define_benchmark_flags()
+  define_flags()
+  flags.adopt_module_key_flags(flags_studies)
+  flags.adopt_module_key_flags(flags_core)
   app.run(main)

@@ -8,6 +8,7 @@ from absl import app
 from absl import flags
 
 from estimator_cnn.base import command
+from flags import core as flags_core
 from flags import studies as flags_studies
 
 FLAGS = flags.FLAGS
@@ -16,6 +17,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  flags_core.hide_library_info_logs()
   return command.run("estimator_cnn.experiments.op_profile.report:run", FLAGS.batch_size,
                      FLAGS.warmup_steps, FLAGS.traced_steps, FLAGS.data_dir, FLAGS.output_dir)
 

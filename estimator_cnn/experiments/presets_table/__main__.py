@@ -13,6 +13,7 @@ def main(argv):
   """Trains and tabulates the presets the flags pick; returns the exit code."""
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  flags_core.hide_library_info_logs()
   options = plan.TableOptions(**{name: flags.FLAGS[name].value
                                  for name in plan.TableOptions._fields})
   return command.run("estimator_cnn.experiments.presets_table.table:run_table", options)
