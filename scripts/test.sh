@@ -13,7 +13,7 @@ run_stack() {  # name, python, pytest arguments...
   shift 2
   echo "=== stack: $name ($("$python" -c 'import importlib.metadata as m, sys; print("tensorflow", m.version("tensorflow"), "python", sys.version.split()[0])'))"
   ESTIMATOR_CNN_CURRENT_PYTHON="$current" ESTIMATOR_CNN_LEGACY_PYTHON="$PWD/.venv-legacy/bin/python" \
-    "$python" -m pytest -q -p no:cacheprovider "$@" || status=$?
+    "$python" -m pytest -q -p no:cacheprovider --durations=15 "$@" || status=$?
 }
 current="$PWD/.venv/bin/python"
 run_stack current "$current" tests "$@"
