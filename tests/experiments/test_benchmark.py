@@ -237,6 +237,7 @@ def _run_benchmark(*args, env=None):
                     env=env, check=False, timeout=900)
 
 
+@stacks.made_by_the_current_run
 def test_missing_stack_is_one_error_line(tmp_path):
   result = _run_benchmark("--systems=tf_estimator", f"--output_dir={tmp_path}",
                           env={"ESTIMATOR_CNN_LEGACY_PYTHON": str(tmp_path / "none")})
@@ -245,6 +246,7 @@ def test_missing_stack_is_one_error_line(tmp_path):
   assert len(result.stderr.strip().splitlines()) == 1 and os.listdir(tmp_path) == []
 
 
+@stacks.made_by_the_current_run
 def test_unknown_system_is_one_error_line(tmp_path):
   result = _run_benchmark("--systems=ours_fp32,keras_fp16", f"--output_dir={tmp_path}")
   assert result.returncode == 1
@@ -252,6 +254,7 @@ def test_unknown_system_is_one_error_line(tmp_path):
   assert len(result.stderr.strip().splitlines()) == 1
 
 
+@stacks.made_by_the_current_run
 def test_time_to_accuracy_systems_must_be_measured_ones(tmp_path):
   result = _run_benchmark("--systems=ours_fp32", "--tta_systems=keras_fp32",
                           f"--output_dir={tmp_path}")
@@ -259,6 +262,7 @@ def test_time_to_accuracy_systems_must_be_measured_ones(tmp_path):
   assert result.stderr == "error: --tta_systems must be among --systems: keras_fp32 is not\n"
 
 
+@stacks.made_by_the_current_run
 def test_tiny_benchmark_end_to_end(tmp_path):
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=200, num_test=1000)
   output_dir = tmp_path / "out"

@@ -12,6 +12,8 @@ import pytest
 from tests import idx_fixtures
 from tests import stacks
 
+pytestmark = stacks.made_by_the_current_run
+
 CLASSIC_PROGRAM = stacks.REPO_ROOT / "tests" / "fixtures" / "classic_program.py"
 CLASSIC_STEPS = 20
 CLASSIC_LOG_EVERY = 10

@@ -6,6 +6,8 @@ import pytest
 from estimator_cnn.base import stacks as stacks_lib
 from tests import stacks
 
+pytestmark = stacks.made_by_the_current_run
+
 RUNNER = ["-m", "estimator_cnn.legacy"]
 STEPS = 20
 USAGE_START = "usage: python -m estimator_cnn.legacy"

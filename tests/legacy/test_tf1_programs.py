@@ -13,11 +13,10 @@ import json
 
 import pytest
 
-from estimator_cnn.base.tf_setup import TF_VERSION, major_minor
+from estimator_cnn.base.tf_setup import major_minor
 from tests import stacks
 
-pytestmark = pytest.mark.skipif(major_minor(TF_VERSION) < (2, 16),
-                                reason="the current stack's pytest run makes these same runs")
+pytestmark = stacks.made_by_the_current_run
 
 PROGRAMS_DIR = stacks.REPO_ROOT / "tests" / "fixtures" / "tf1_programs"
 RUNNER = ["-m", "estimator_cnn.legacy"]
