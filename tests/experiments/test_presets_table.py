@@ -120,7 +120,7 @@ def test_tiny_table_trains_the_picked_presets_and_tabulates_every_preset(tiny_ta
                    r"10,010 images, in \S+mlp-\w+$", tiny_table.log, re.M)
   assert re.search(r"^preset 1/2 keras_cnn: step 2/3  loss \d+\.\d{4}  ", tiny_table.log, re.M)
   assert re.search(r"^preset 1/2 keras_cnn: step 3/3  validation accuracy [01]\.\d{4}  "
-                   DURATION + " so far  ETA 0s$", tiny_table.log, re.M)
+                   + DURATION + " so far  ETA 0s$", tiny_table.log, re.M)
   assert "1/2 presets trained; ETA about " in tiny_table.log
 
   results = read_json(os.path.join(tiny_table.output, "results.json"))
