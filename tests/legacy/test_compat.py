@@ -344,6 +344,8 @@ def test_estimator_namespaces_work_after_facade_import():
 
 def test_installed_versions_are_the_checked_ones():
   """The tensorflow-estimator installed is compat.ESTIMATOR_VERSION and TensorFlow is not newer
-  than compat.CHECKED_UP_TO."""
+  than compat.CHECKED_UP_TO, except a nightly: the next stack (make test-next) runs one to find
+  what a coming release breaks before CHECKED_UP_TO moves."""
   assert importlib.metadata.version("tensorflow-estimator") == compat.ESTIMATOR_VERSION
-  assert major_minor(TF_VERSION) <= compat.CHECKED_UP_TO
+  if ".dev" not in TF_VERSION:
+    assert major_minor(TF_VERSION) <= compat.CHECKED_UP_TO
