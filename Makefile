@@ -35,12 +35,13 @@ $(PY313_VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY313_VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-# The benchmark's optional PyTorch peer (torch_fp32): never a dependency of the package or the tests.
-# torch 2.13.0 is the CPU build; the worker reads the data and flags with numpy, absl, matplotlib.
-$(TORCH_VENV)/.installed:
+# The benchmark's optional PyTorch peers (torch_fp32, torch_bf16): never a dependency of the package
+# or the tests. The worker reads the data and flags with numpy, absl, matplotlib. No pip
+# configuration file: some machines' global one caps torch at the older releases on their disk.
+$(TORCH_VENV)/.installed: requirements-torch.txt
 	$(PYTHON) -m venv $(TORCH_VENV)
 	$(TORCH_VENV)/bin/pip install -q --upgrade pip
-	$(TORCH_VENV)/bin/pip install -q torch==2.13.0 numpy absl-py matplotlib pillow
+	PIP_CONFIG_FILE=/dev/null $(TORCH_VENV)/bin/pip install -q -r requirements-torch.txt
 	touch $@
 
 setup: data $(VENV)/.installed

@@ -115,15 +115,22 @@ def define_benchmark_flags(systems, default_systems, default_output_dir,
                       flag_values=flag_values)
 
 
+OP_PROFILE_BATCH_SIZE = 100
+
+
 def define_op_profile_flags(flag_values=flags.FLAGS):
   """python -m estimator_cnn.experiments.op_profile's flags."""
-  flags.DEFINE_integer("batch_size", 100, "Training batch size.", lower_bound=1,
-                       flag_values=flag_values)
+  flags.DEFINE_integer("batch_size", None, "Training batch size. Default: --recipe's, else "
+                       f"{OP_PROFILE_BATCH_SIZE}.", lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("warmup_steps", 50, "Untraced training steps before the profile.",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("traced_steps", 30,
                        "Traced steps (each followed by an untraced one, timed).", lower_bound=1,
                        flag_values=flag_values)
+  flags.DEFINE_integer("kernel_steps", 20,
+                       "Steps of a second, untraced training whose oneDNN kernels are listed "
+                       "(ONEDNN_VERBOSE); 0: none.", lower_bound=0, flag_values=flag_values)
+  flags_core.define_performance_flags(flag_values)
   flags_core.define_data_flag(flag_values)
   flags.DEFINE_string("output_dir", os.path.join("results", "op_profile"),
                       "Folder for op_profile.json and op_profile.md.", flag_values=flag_values)

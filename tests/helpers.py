@@ -54,6 +54,26 @@ def run_script(*args, cwd=REPO):
                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": REPO})
 
 
+@contextlib.contextmanager
+def training_in_background(log_path, *args):
+  """A run.py process started with args, its output in log_path; killed on the way out if it
+  still runs. SIGTERM it inside to see it stop by itself."""
+  with open(log_path, "w") as log:
+    process = subprocess.Popen([sys.executable, RUN_PY, *args], stdout=log, stderr=log, cwd=REPO,
+                               env={**os.environ, "PYTHONPATH": REPO, "PYTHONUNBUFFERED": "1"})
+  try:
+    yield process
+  finally:
+    process.kill()
+    process.wait()
+
+
+def stop_with_sigterm(process):
+  """Sends SIGTERM and waits for the process to end."""
+  process.send_signal(signal.SIGTERM)
+  process.wait(timeout=SUBPROCESS_TIMEOUT_SECS)
+
+
 def wait_for(predicate, what, process, timeout=SUBPROCESS_TIMEOUT_SECS):
   """Polls predicate until it holds; fails the test once process ended or timeout passed."""
   deadline = time.monotonic() + timeout

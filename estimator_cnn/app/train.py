@@ -42,14 +42,6 @@ def unfinished_plan(settings, recorded, global_step):
   return recorded if recorded and global_step < recorded["last_step"] else None
 
 
-def _outermost_missing(path):
-  """The outermost folder of path that does not exist yet, or None."""
-  missing, path = None, os.path.abspath(path)
-  while not os.path.exists(path):
-    missing, path = path, os.path.dirname(path)
-  return missing
-
-
 @contextlib.contextmanager
 def _locked(model_dir, created=None):
   """Holds model_dir's lock (safety.ModelDirLock), creating model_dir for it.
@@ -57,7 +49,7 @@ def _locked(model_dir, created=None):
   A UserError removes the folders this run created (`created`, else the outermost of
   model_dir's that did not exist) while they hold no file.
   """
-  created = created or _outermost_missing(model_dir)
+  created = created or files.existing_and_missing(model_dir)[1]
   try:
     with safety.write_failures_reported(model_dir):
       os.makedirs(model_dir, exist_ok=True)
@@ -81,7 +73,7 @@ def train(settings, evaluate_periodically=False):
   model_dir = settings.model_dir
   created = None
   if model_dir is None:
-    created = _outermost_missing(RUNS_ROOT)
+    created = files.existing_and_missing(RUNS_ROOT)[1]
     model_dir = model_dir_lib.new_run_dir(RUNS_ROOT,
                                           settings_lib.model_params(settings)["optimizer"])
     created = created or model_dir

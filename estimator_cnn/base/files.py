@@ -111,12 +111,18 @@ def check_readable_folder(path, flag):
     raise UserError(f"--{flag}={path} is not readable: pick a folder you can read")
 
 
+def existing_and_missing(path):
+  """(the deepest part of path that exists, the outermost part that does not yet, or None)."""
+  missing, existing = None, os.path.abspath(path)
+  while not os.path.exists(existing):
+    missing, existing = existing, os.path.dirname(existing)
+  return existing, missing
+
+
 def check_writable_folder(path, flag):
   """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written."""
   _check_folder_path(path, flag)
-  existing = os.path.abspath(path)
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
+  existing, _ = existing_and_missing(path)
   if not os.access(existing, os.W_OK):
     raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to")
 

@@ -5,6 +5,8 @@ keeps its variable names, so its checkpoints stay interchangeable with the real
 tf.estimator's; the other networks build under a scope named after them.
 """
 
+import random
+
 from estimator_cnn.base.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from estimator_cnn.base.tf_setup import tf
 
@@ -25,6 +27,25 @@ def _pool(net, size, name):
   return v1.layers.max_pooling2d(net, pool_size=size, strides=size, name=name)
 
 
+def _dropout(net, rate, training, name):
+  """v1.layers.dropout; in bfloat16 training, one multiply by a mask of the stateless generator.
+
+  On the CPU, TensorFlow's stateful RandomUniform and tf.nn.dropout's select are
+  slow kernels in bfloat16 (docs/performance.md). The stateless mask draws from
+  a seed of the graph's seed, the op's and the global step: the same masks for
+  the same --seed and step, as the stateful generator gives for the same run.
+  """
+  global_step = v1.train.get_global_step()
+  if net.dtype != tf.bfloat16 or not training or global_step is None:
+    return v1.layers.dropout(net, rate=rate, training=training, name=name)
+  with tf.name_scope(name):
+    graph_seed, op_seed = v1.get_seed(None)
+    op_key = random.getrandbits(62) if graph_seed is None else graph_seed * 2**31 + op_seed
+    seed = tf.stack([tf.constant(op_key, tf.int64), tf.cast(global_step, tf.int64)])
+    keep = tf.random.stateless_uniform(tf.shape(net), seed=seed) >= rate
+    return net * (tf.cast(keep, net.dtype) * tf.constant(1 / (1 - rate), net.dtype))
+
+
 def blog_cnn(images, params, training):
   """The blog's CNN: 2 or 3 conv blocks (5x5 same, ReLU, 2x2 max-pool), dense 1024, logits."""
   net = _image_batch(images)
@@ -33,12 +54,11 @@ def blog_cnn(images, params, training):
     net = _pool(net, 2, f"pool{block}")
     rate = params.get(f"dropout_pool{block}", 0.0)
     if rate:
-      net = v1.layers.dropout(net, rate=rate, training=training, name=f"dropout_pool{block}")
+      net = _dropout(net, rate, training, f"dropout_pool{block}")
   net = v1.layers.flatten(net)
   net = v1.layers.dense(net, 1024, activation=tf.nn.relu, name="dense")
   if params["dropout_dense"]:
-    net = v1.layers.dropout(net, rate=params["dropout_dense"], training=training,
-                            name="dropout_dense")
+    net = _dropout(net, params["dropout_dense"], training, "dropout_dense")
   return v1.layers.dense(net, NUM_CLASSES, name="logits")
 
 
@@ -49,10 +69,10 @@ def keras_cnn(images, params, training):
     net = _conv(_image_batch(images), 32, 3, "valid", "conv1")
     net = _conv(net, 64, 3, "valid", "conv2")
     net = _pool(net, 2, "pool")
-    net = v1.layers.dropout(net, rate=0.25, training=training, name="dropout_pool")
+    net = _dropout(net, 0.25, training, "dropout_pool")
     net = v1.layers.flatten(net)
     net = v1.layers.dense(net, 128, activation=tf.nn.relu, name="dense")
-    net = v1.layers.dropout(net, rate=0.2, training=training, name="dropout_dense")
+    net = _dropout(net, 0.2, training, "dropout_dense")
     return v1.layers.dense(net, NUM_CLASSES, name="logits")
 
 
@@ -67,7 +87,7 @@ def small_cnn(images, params, training):
     net = _conv(net, 32, 3, "valid", "conv3")
     net = v1.layers.flatten(net)
     # The source gives no rate; 0.5 is our choice.
-    net = v1.layers.dropout(net, rate=0.5, training=training, name="dropout")
+    net = _dropout(net, 0.5, training, "dropout")
     return v1.layers.dense(net, NUM_CLASSES, name="logits")
 
 
@@ -90,7 +110,7 @@ def bn_cnn(images, params, training):
     for block, units in enumerate((512, 256), start=1):
       net = _batch_norm(net, training, f"dense{block}_bn")
       # The source gives no rate; 0.5 is our choice.
-      net = v1.layers.dropout(net, rate=0.5, training=training, name=f"dense{block}_dropout")
+      net = _dropout(net, 0.5, training, f"dense{block}_dropout")
       net = v1.layers.dense(net, units, activation=tf.nn.relu, name=f"dense{block}")
     net = _batch_norm(net, training, "logits_bn")
     return v1.layers.dense(net, NUM_CLASSES, name="logits")

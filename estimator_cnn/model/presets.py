@@ -142,6 +142,16 @@ PRESETS = {preset.name: preset for preset in (
 DEFAULT_STEPS = PRESETS[DEFAULT_PRESET].recipe.steps
 
 
+def run_params(recipe=None, dtype=None):
+  """The default preset's params as run.py sets them for --recipe and --dtype (dtype wins)."""
+  params = PRESETS[DEFAULT_PRESET].params
+  if recipe:
+    params.update(tuned_recipe_params(recipe))
+  if dtype:
+    params["dtype"] = dtype
+  return params
+
+
 def tuned_recipe_params(name):
   """The model params TUNED_RECIPES[name] sets; its schedule ends at its own last step (training
   moves the end to the run's, app.settings.schedule_ending_at)."""

@@ -10,11 +10,8 @@ checkpoints read were then deleted by the training, not how fast.
 
 import os
 import re
-import signal
-import subprocess
-import sys
 
-from tests.helpers import (REPO, RUN_PY, SUBPROCESS_TIMEOUT_SECS, TINY, run_in_process,
+from tests.helpers import (TINY, run_in_process, stop_with_sigterm, training_in_background,
                            wait_for)
 
 ROUNDS = 1
@@ -36,13 +33,9 @@ def test_readers_beside_a_training_that_saves_and_deletes_checkpoints(fixture_da
           "predict": [data, "--mode=predict"],
           "export": ["--mode=export", f"--export_dir={tmp_path / 'export'}"],
           "train": [data, *TINY, "--steps=1"]}
-  with open(log_path, "w") as log:
-    training = subprocess.Popen(
-        [sys.executable, RUN_PY, data, *common, *TINY, "--steps=1000000",
-         "--save_checkpoints_steps=1", "--log_every=1"], stdout=log, stderr=log, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": REPO, "PYTHONUNBUFFERED": "1"})
   read = []
-  try:
+  with training_in_background(log_path, data, *common, *TINY, "--steps=1000000",
+                              "--save_checkpoints_steps=1", "--log_every=1") as training:
     wait_for(lambda: not os.path.exists(os.path.join(model_dir, "model.ckpt-0.index"))
              and _latest_step(log_path) > KEEP_CHECKPOINT_MAX,
              "training to delete its first checkpoint", training)
@@ -62,11 +55,7 @@ def test_readers_beside_a_training_that_saves_and_deletes_checkpoints(fixture_da
         read.append(int(step.group(1)))
     wait_for(lambda: _latest_step(log_path) > max(read) + KEEP_CHECKPOINT_MAX,
              "training to go past the checkpoints read", training)
-    training.send_signal(signal.SIGTERM)
-    training.wait(timeout=SUBPROCESS_TIMEOUT_SECS)
-  finally:
-    training.kill()
-    training.wait()
+    stop_with_sigterm(training)
   output = log_path.read_text()
   assert training.returncode == 143 and "Traceback" not in output, output[-3000:]
   assert len(read) == 3 * ROUNDS

@@ -91,3 +91,10 @@ def test_failed_writes_are_told_apart(error, words):
 ])
 def test_other_errors_are_not_failed_writes(error):
   assert files.write_failure(error) is None
+
+
+def test_existing_and_missing_parts_of_a_path(tmp_path):
+  (tmp_path / "a").mkdir()
+  assert files.existing_and_missing(tmp_path / "a" / "b" / "c") == (
+      str(tmp_path / "a"), str(tmp_path / "a" / "b"))
+  assert files.existing_and_missing(tmp_path / "a") == (str(tmp_path / "a"), None)

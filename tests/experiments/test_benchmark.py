@@ -12,12 +12,12 @@ from absl import flags
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base import stacks as stacks_lib
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.experiments.benchmark import estimator_worker
 from estimator_cnn.experiments.benchmark import machine
 from estimator_cnn.experiments.benchmark import measures
 from estimator_cnn.experiments.benchmark import report
 from estimator_cnn.experiments.benchmark import schedule
 from estimator_cnn.experiments.benchmark import systems
+from estimator_cnn.model import presets
 from flags import core as flags_core
 from tests import idx_fixtures
 from tests import stacks
@@ -63,7 +63,7 @@ def test_estimator_systems_train_with_run_pys_params(name):
   flags_core.define_all(run_py_flags)
   run_py_flags(["run.py"] + ([f"--recipe={system.recipe}"] if system.recipe else [])
                + ([f"--dtype={system.dtype}"] if system.dtype else []))
-  assert estimator_worker.model_params(system) == settings_lib.model_params(
+  assert presets.run_params(system.recipe, system.dtype) == settings_lib.model_params(
       flags_core.settings(run_py_flags))
 
 
@@ -145,9 +145,14 @@ def test_ratios_to_the_baselines():
                            "peak_rss_mb": 1000.0, "peak_anonymous_mb": 400.0,
                            "time_to_accuracy": {"seconds": 90.0}},
           "torch_fp32": {"status": "not measured: no torch stack"},
+          "ours_bf16": {"train_examples_per_sec": 500.0},
+          "keras_bf16": {"train_examples_per_sec": 400.0},
+          "torch_bf16": {"train_examples_per_sec": 625.0},
           "ours_fast": {"time_to_accuracy": {"seconds": 27.0}}}
   assert report.ratio_lines(rows) == [
       "- ours_fp32 / tf_estimator, training examples/s: 1.10x",
+      "- ours_bf16 / keras_bf16, training examples/s: 1.25x",
+      "- ours_bf16 / torch_bf16, training examples/s: 0.80x",
       "- ours_fp32 / tf_estimator, eval examples/s: 0.90x",
       "- ours_fp32 / tf_estimator, peak memory: 0.90x",
       "- ours_fp32 / tf_estimator, peak anonymous memory: 1.10x",
@@ -326,3 +331,16 @@ def test_the_pytorch_peer_is_the_blogs_network():
            "print(sum(p.numel() for p in w.blog_network().parameters()))")
   result = stacks.run(stacks_lib.TORCH, ["-c", count], check=True, timeout=300)
   assert int(result.stdout) == BLOG_PARAMETERS
+
+
+def test_the_pytorch_bf16_peer_autocasts_in_channels_last():
+  """Skipped without the PyTorch environment (make bench-peers)."""
+  probe = ("import numpy as np, torch; "
+           "from estimator_cnn.experiments.benchmark import torch_worker as w; "
+           "p = w.Precision('bfloat16'); m = w.blog_network().to(memory_format=p.memory_format); "
+           "x = p.images(np.zeros((2, 28, 28), np.float32)); "
+           "ctx = p.autocast(); ctx.__enter__(); y = m(x); "
+           "print(x.is_contiguous(memory_format=torch.channels_last), y.dtype, "
+           "next(m.parameters()).dtype)")
+  result = stacks.run(stacks_lib.TORCH, ["-c", probe], check=True, timeout=300)
+  assert result.stdout.split() == ["True", "torch.bfloat16", "torch.float32"]

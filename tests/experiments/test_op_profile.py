@@ -6,8 +6,10 @@ import pytest
 
 from estimator_cnn.experiments.benchmark import machine
 from estimator_cnn.experiments.op_profile import groups
+from estimator_cnn.experiments.op_profile import onednn_log
 from estimator_cnn.experiments.op_profile import profile
 from estimator_cnn.experiments.op_profile import report
+from estimator_cnn.model import presets
 from tests import idx_fixtures
 
 
@@ -28,6 +30,10 @@ from tests import idx_fixtures
     ("Adam/update_dense/kernel/ResourceApplyAdam", "ResourceApplyAdam", groups.OPTIMIZER),
     ("Adam/mul", "Mul", groups.OPTIMIZER),
     ("IteratorGetNext", "IteratorGetNext", groups.INPUT),
+    ("Cast_8", "Cast", groups.CASTS),
+    ("gradients/Cast_8_grad/Cast", "Cast", groups.CASTS),
+    ("dropout_pool2/stateless_random_uniform/StatelessRandomUniformV2",
+     "StatelessRandomUniformV2", groups.DROPOUT),
     ("sparse_softmax_cross_entropy_loss/value", "DivNoNan", groups.OTHER),
     ("gradients/AddN", "AddN", groups.OTHER),
 ])
@@ -48,10 +54,45 @@ def test_flops_count_the_ops_that_ran_and_those_fused_into_them():
   assert set(flops) == set(groups.GROUPS)
 
 
+# Two lines of a bfloat16 training step's log on an Intel Xeon with AMX (2026-12-02), and one
+# that does not run a primitive.
+VERBOSE_LINES = [
+    "onednn_verbose,v1,info,cpu,runtime:threadpool,nthr:2",
+    "onednn_verbose,v1,1796230089414.083008,primitive,exec,cpu,convolution,"
+    "brgconv_bwd_w:avx10_1_512_amx,backward_weights,src:bf16::blocked:acdb::f0 "
+    "wei:bf16:a:blocked:ABcd16b16a2b::f0 bia:undef::undef::: dst:bf16::blocked:acdb::f0,,"
+    "alg:convolution_direct,mb100_ic64oc128_ih7oh7kh5sh1dh0ph2_iw7ow7kw5sw1dw0pw2,3.5",
+    "onednn_verbose,v1,1796230089415.5,primitive,exec,cpu,inner_product,x64:gemm:jit,"
+    "forward_training,src:bf16::blocked:ab::f0 wei:bf16::blocked:ba::f0 "
+    "bia:bf16:a:blocked:a::f0 dst:bf16::blocked:ab::f0,attr-scratchpad:user,,"
+    "mb100ic1152oc1024,0.5",
+]
+
+
+def test_the_onednn_log_names_each_kernel_and_its_isa():
+  run = onednn_log.parse_line(VERBOSE_LINES[1])
+  assert (run.timestamp_ms, run.primitive, run.propagation, run.ms) == (
+      1796230089414.083008, "convolution", "backward_weights", 3.5)
+  assert onednn_log.parse_line(VERBOSE_LINES[0]) is None
+  assert onednn_log.parse_line("2026-12-02 some other output") is None
+  assert [onednn_log.isa_of(kernel) for kernel in (
+      "brgconv_bwd_w:avx10_1_512_amx", "jit:avx512_core_bf16", "brg_conv_fwd:avx512_core",
+      "x64:gemm:jit", "ref:any")] == ["AMX", "AVX512_BF16", "AVX-512", "GEMM, no AMX",
+                                      "reference C++"]
+
+
+def test_kernels_per_step_count_the_timed_steps_only():
+  lines = VERBOSE_LINES + [VERBOSE_LINES[1].replace("1796230089414.083008", "1796230089500")]
+  rows = onednn_log.kernels_per_step(lines, since_ms=1796230089415, steps=2)
+  assert [(row["primitive"], row["isa"], row["runs_per_step"], row["ms_per_step"])
+          for row in rows] == [("convolution", "AMX", 0.5, 1.75), ("inner_product",
+                                                                   "GEMM, no AMX", 0.5, 0.25)]
+
+
 def test_a_tiny_profile_end_to_end(tmp_path):
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=100, num_test=20)
-  result = report.run(batch_size=10, warmup_steps=2, traced_steps=2, data_dir=str(data_dir),
-                      output_dir=str(tmp_path / "out"))
+  result = report.run(presets.run_params(), batch_size=10, warmup_steps=2, traced_steps=2,
+                      kernel_steps=2, data_dir=str(data_dir), output_dir=str(tmp_path / "out"))
   rows = result["groups"]
   assert result["traced_steps"] == 2 and result["examples_per_sec"] > 0
   for group in (groups.CONV_FORWARD, groups.CONV_BACKWARD_INPUT, groups.CONV_BACKWARD_FILTER,
@@ -68,4 +109,10 @@ def test_a_tiny_profile_end_to_end(tmp_path):
     assert json.load(f) == result
   table = (tmp_path / "out" / report.MARKDOWN_FILE).read_text()
   assert table == report.markdown_table(result)
-  assert table.count("\n| ") == len(groups.GROUPS) + 2  # Header rule, groups, all ops.
+  kernels = result["kernels"]
+  assert {row["primitive"] for row in kernels} >= {"convolution", "pooling"}
+  # Each conv layer's forward pass runs once a step.
+  assert sum(row["runs_per_step"] for row in kernels
+             if (row["primitive"], row["pass"]) == ("convolution", "forward_training")) == 3
+  # Header rule, groups, all ops; then the kernels' header rule and rows.
+  assert table.count("\n| ") == len(groups.GROUPS) + 2 + 1 + len(kernels)

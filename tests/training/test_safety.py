@@ -18,8 +18,9 @@ from estimator_cnn.app import train
 from estimator_cnn.training import safety
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base.errors import UserError
-from tests.helpers import (REPO, SUBPROCESS_TIMEOUT_SECS, TINY, poison_weights_at,
-                           run_in_process, sigint_after, snapshot, wait_for)
+from tests.helpers import (SUBPROCESS_TIMEOUT_SECS, TINY, poison_weights_at, run_in_process,
+                           sigint_after, snapshot, stop_with_sigterm, training_in_background,
+                           wait_for)
 
 v1 = tf.compat.v1
 
@@ -220,11 +221,7 @@ def test_the_resume_hint_continues_the_same_plan(fixture_data, tmp_path, capsys,
 def test_second_process_is_refused_and_sigterm_saves_and_exits_143(fixture_data, tmp_path, capsys):
   model_dir, log_path = str(tmp_path / "model"), tmp_path / "first.log"
   common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY]
-  with open(log_path, "w") as log:
-    first = subprocess.Popen([sys.executable, os.path.join(REPO, "run.py"), *common,
-                              "--steps=100000", "--log_every=1"], stdout=log, stderr=log, cwd=REPO,
-                             env={**os.environ, "PYTHONPATH": REPO, "PYTHONUNBUFFERED": "1"})
-  try:
+  with training_in_background(log_path, *common, "--steps=100000", "--log_every=1") as first:
     wait_for(lambda: "\nstep 2/" in log_path.read_text(), "training to start", first)
     first.send_signal(signal.SIGSTOP)  # Its files stay as they are while the second one runs.
     before = snapshot(model_dir)
@@ -234,11 +231,7 @@ def test_second_process_is_refused_and_sigterm_saves_and_exits_143(fixture_data,
     assert len(err.strip().splitlines()) == 1
     assert snapshot(model_dir) == before
     first.send_signal(signal.SIGCONT)
-    first.send_signal(signal.SIGTERM)
-    first.wait(timeout=SUBPROCESS_TIMEOUT_SECS)
-  finally:
-    first.kill()
-    first.wait()
+    stop_with_sigterm(first)
   output = log_path.read_text()
   assert first.returncode == 143, output[-3000:]
   step = latest_step(model_dir)

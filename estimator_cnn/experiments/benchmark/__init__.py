@@ -19,6 +19,7 @@ Systems (--systems; default all but tf_estimator_bf16):
   ours_fast          ours_fp32 with run.py --recipe=fast (its batch size)
   torch_fp32         PyTorch eager, the same network and Adam, float32; only where its
                      environment exists (make bench-peers), else "not measured"
+  torch_bf16         the same under torch.autocast("cpu", bfloat16), channels_last
 On a CPU without AVX512_BF16 or AMX-BF16 the bf16 systems are reported as
 "not supported on this CPU" unless --emulated_bf16 measures them anyway,
 labelled "bfloat16 (emulated)". ours_fast then runs in float32, as run.py does.

@@ -17,20 +17,10 @@ from estimator_cnn.model import presets
 from estimator_cnn.training import build
 
 
-def model_params(system):
-  """The system's model params, as run.py sets them for its --recipe and --dtype."""
-  params = presets.PRESETS[presets.DEFAULT_PRESET].params
-  if system.recipe:
-    params.update(presets.tuned_recipe_params(system.recipe))
-  if system.dtype:
-    params["dtype"] = system.dtype
-  return params
-
-
 def _setup(spec, model_dir):
   """(estimator, dataset, batch_size, what ran) of an Estimator system, set up as run.py would."""
   system = systems.SYSTEMS[spec["system"]]
-  params = model_params(system)
+  params = presets.run_params(system.recipe, system.dtype)
   if system.dtype == systems.BFLOAT16 and spec["emulated_bf16"]:
     precision.allow_emulation()
   dtype = precision.compute_dtype(params.get("dtype")).name

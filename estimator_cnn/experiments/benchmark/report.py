@@ -39,17 +39,23 @@ def _ratio(rows, name, baseline, key):
   return None if None in values or not values[1] else values[0] / values[1]
 
 
+# (system, baseline) pairs whose ratios the report gives, where both were measured.
+RATIO_PAIRS = (("ours_fp32", "tf_estimator"), ("ours_fp32", "torch_fp32"),
+               ("ours_bf16", "keras_bf16"), ("ours_bf16", "torch_bf16"),
+               ("ours_bf16", "tf_estimator_bf16"))
+
+
 def ratio_lines(rows):
-  """ours_fp32's ratios to the real tf.estimator and to PyTorch, and ours_fast's time to accuracy
-  against the blog's recipe on the real tf.estimator, where both were measured."""
+  """Our systems' ratios to the real tf.estimator, Keras and PyTorch, and ours_fast's time to
+  accuracy against the blog's recipe on the real tf.estimator, where both were measured."""
   lines = []
   for key, what in (("train_examples_per_sec", "training examples/s"),
                     ("eval_examples_per_sec", "eval examples/s"), ("peak_rss_mb", "peak memory"),
                     ("peak_anonymous_mb", "peak anonymous memory")):
-    for baseline in ("tf_estimator", "torch_fp32"):
-      ratio = _ratio(rows, "ours_fp32", baseline, key)
+    for name, baseline in RATIO_PAIRS:
+      ratio = _ratio(rows, name, baseline, key)
       if ratio is not None:
-        lines.append(f"- ours_fp32 / {baseline}, {what}: {ratio:.2f}x")
+        lines.append(f"- {name} / {baseline}, {what}: {ratio:.2f}x")
   fast = (rows.get("ours_fast", {}).get("time_to_accuracy") or {}).get("seconds")
   blog = (rows.get("tf_estimator", {}).get("time_to_accuracy") or {}).get("seconds")
   if fast and blog:

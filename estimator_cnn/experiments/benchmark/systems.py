@@ -46,6 +46,8 @@ SYSTEMS = {
                         "tf.estimator on TF 2.21, --recipe=fast"),
     "torch_fp32": System(stacks.TORCH, "torch", FLOAT32, None,
                          "PyTorch eager, the same network and Adam, float32"),
+    "torch_bf16": System(stacks.TORCH, "torch", BFLOAT16, None,
+                         "PyTorch eager, torch.autocast bfloat16, channels_last"),
 }
 DEFAULT_SYSTEMS = [name for name in SYSTEMS if name != "tf_estimator_bf16"]
 # Measured only where its environment exists (make bench-peers); never a dependency.

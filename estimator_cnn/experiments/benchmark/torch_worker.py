@@ -2,9 +2,13 @@
 
 Runs in the PyTorch environment (`make bench-peers`), which has no TensorFlow:
 nothing imported here may import it. Eager mode, default backends, Adam 0.001,
-torch.set_num_threads(cores).
+torch.set_num_threads(cores). In bfloat16, PyTorch's advice for CPUs: the forward
+pass and loss under torch.autocast("cpu", dtype=torch.bfloat16) (float32
+weights, bf16 convolutions and matmuls) and the model and images in
+channels_last memory format.
 """
 
+import contextlib
 import os
 import time
 
@@ -36,38 +40,60 @@ def blog_network():
   return nn.Sequential(*layers)
 
 
+class Precision:
+  """Float32, or PyTorch's CPU bfloat16 recipe: autocast and channels_last."""
+
+  def __init__(self, dtype):
+    self.bfloat16 = dtype == systems.BFLOAT16
+    self.memory_format = torch.channels_last if self.bfloat16 else torch.contiguous_format
+
+  def autocast(self):
+    """The context the forward pass and the loss run in."""
+    if self.bfloat16:
+      return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+  def images(self, batch):
+    """A batch of N x 28 x 28 float32 images as the model's N x 1 x 28 x 28 input."""
+    return torch.from_numpy(batch).unsqueeze(1).contiguous(memory_format=self.memory_format)
+
+
 def _setup(spec):
-  """(model, optimizer, dataset, what ran) of the PyTorch system."""
+  """(model, optimizer, precision, dataset, what ran) of a PyTorch system."""
+  system = systems.SYSTEMS[spec["system"]]
   torch.set_num_threads(os.cpu_count())
   torch.manual_seed(spec["seed"])
-  model = blog_network()
+  precision = Precision(system.dtype)
+  model = blog_network().to(memory_format=precision.memory_format)
   optimizer = torch.optim.Adam(model.parameters(), lr=BLOG_PARAMS["learning_rate"])
   dataset = idx_csv.with_unit_float_images(idx_csv.load_fashion_mnist(spec["data_dir"]))
+  emulated = precision.bfloat16 and not spec["bf16_native"]
   info = {"tensorflow": "-", "runtime": f"PyTorch {torch.__version__}",
-          "batch_size": spec["batch_size"], "dtype": systems.FLOAT32}
-  return model, optimizer, dataset, info
+          "batch_size": spec["batch_size"],
+          "dtype": system.dtype + (systems.EMULATED if emulated else "")}
+  return model, optimizer, precision, dataset, info
 
 
-def _batches(images, labels, batch_size, seed):
+def _batches(images, labels, batch_size, seed, precision):
   """Shuffled (images, labels) tensor batches forever, an epoch at a time."""
-  images = torch.from_numpy(images).unsqueeze(1)
   labels = torch.from_numpy(labels.astype(np.int64))
   generator = torch.Generator().manual_seed(seed)
   while True:
     order = torch.randperm(len(labels), generator=generator)
     for start in range(0, len(labels) - batch_size + 1, batch_size):
       indices = order[start:start + batch_size]
-      yield images[indices], labels[indices]
+      yield precision.images(images[indices.numpy()]), labels[indices]
 
 
-def _train(model, optimizer, batches, steps, times=None):
+def _train(model, optimizer, precision, batches, steps, times=None):
   """Trains `steps` Adam steps, appending perf_counter after each to `times`."""
   model.train()
   loss_fn = nn.CrossEntropyLoss()
   for _ in range(steps):
     images, labels = next(batches)
     optimizer.zero_grad()
-    loss = loss_fn(model(images), labels)
+    with precision.autocast():
+      loss = loss_fn(model(images), labels)
     loss.backward()
     optimizer.step()
     loss.item()  # As the Estimator fetches the loss every step.
@@ -75,13 +101,13 @@ def _train(model, optimizer, batches, steps, times=None):
       times.append(time.perf_counter())
 
 
-def _evaluate(model, images, labels, times=None):
+def _evaluate(model, precision, images, labels, times=None):
   """Test accuracy, batches of EVAL_BATCH_SIZE; appends perf_counter after each batch."""
   model.eval()
   correct = 0
-  with torch.no_grad():
+  with torch.no_grad(), precision.autocast():
     for start in range(0, len(labels), EVAL_BATCH_SIZE):
-      batch = torch.from_numpy(images[start:start + EVAL_BATCH_SIZE]).unsqueeze(1)
+      batch = precision.images(images[start:start + EVAL_BATCH_SIZE])
       predicted = model(batch).argmax(dim=1).numpy()
       correct += int((predicted == labels[start:start + EVAL_BATCH_SIZE]).sum())
       if times is not None:
@@ -91,29 +117,30 @@ def _evaluate(model, images, labels, times=None):
 
 def throughput(spec):
   """Training and evaluation examples/s of the PyTorch system."""
-  model, optimizer, dataset, info = _setup(spec)
+  model, optimizer, precision, dataset, info = _setup(spec)
   batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"],
-                     spec["seed"])
+                     spec["seed"], precision)
   train_times, eval_times = [], []
-  _train(model, optimizer, batches, spec["warmup_steps"] + spec["steps"], train_times)
-  _evaluate(model, dataset.test_images, dataset.test_labels, eval_times)
+  _train(model, optimizer, precision, batches, spec["warmup_steps"] + spec["steps"],
+         train_times)
+  _evaluate(model, precision, dataset.test_images, dataset.test_labels, eval_times)
   return measures.throughput_result(info, train_times, eval_times, spec["warmup_steps"],
                                     EVAL_BATCH_SIZE)
 
 
 def time_to_accuracy(spec):
   """Trains, evaluating every spec["eval_every"] steps, until the target accuracy or max_steps."""
-  model, optimizer, dataset, info = _setup(spec)
+  model, optimizer, precision, dataset, info = _setup(spec)
   batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"],
-                     spec["seed"])
+                     spec["seed"], precision)
   curve, reached, train_secs, eval_secs, step = [], None, 0.0, 0.0, 0
   while step < spec["max_steps"] and not reached:
     start = time.time()
     chunk = min(spec["eval_every"], spec["max_steps"] - step)
-    _train(model, optimizer, batches, chunk)
+    _train(model, optimizer, precision, batches, chunk)
     step += chunk
     middle = time.time()
-    accuracy = _evaluate(model, dataset.test_images, dataset.test_labels)
+    accuracy = _evaluate(model, precision, dataset.test_images, dataset.test_labels)
     end = time.time()
     train_secs, eval_secs = train_secs + middle - start, eval_secs + end - middle
     curve.append([step, accuracy])

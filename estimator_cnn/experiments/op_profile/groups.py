@@ -12,10 +12,11 @@ POOLING = "pooling"
 DENSE = "dense"
 DROPOUT = "dropout"
 OPTIMIZER = "optimizer"
+CASTS = "casts"  # bfloat16 copies of the float32 weights, float32 copies of their gradients.
 INPUT = "input"
 OTHER = "other"
 GROUPS = (CONV_FORWARD, CONV_BACKWARD_INPUT, CONV_BACKWARD_FILTER, POOLING, DENSE, DROPOUT,
-          OPTIMIZER, INPUT, OTHER)
+          OPTIMIZER, CASTS, INPUT, OTHER)
 GRADIENTS_SCOPE = "gradients"
 OPTIMIZER_SCOPES = ("Adam", "GradientDescent")
 INPUT_OP_TYPES = ("IteratorGetNext", "IteratorV2", "MakeIterator", "OneShotIterator")
@@ -28,6 +29,8 @@ def group_of(node_name, op_type):
   scopes = node_name.split("/")
   if op_type in INPUT_OP_TYPES:
     return INPUT
+  if op_type == "Cast":
+    return CASTS
   if scopes[0] in OPTIMIZER_SCOPES or op_type.startswith(("ApplyAdam", "ResourceApply")):
     return OPTIMIZER
   backward = scopes[0] == GRADIENTS_SCOPE and len(scopes) > 1

@@ -1,11 +1,15 @@
 """Where one training step's time goes: a step-stats trace of the Estimator's training, by group.
 
-The blog's network trains with the real tf.estimator as run.py trains it; after
-the warm-up, every other step runs with a full trace (RunOptions FULL_TRACE), the
-steps between are timed untraced. Each op's time is summed into its group
-(groups.py); FLOPs come from tf.compat.v1.profiler on the same network at the
-same batch size, so each group's achieved GFLOP/s is FLOPs over its op time.
-Ops of both cores overlap, so the groups' op times add up to more than a step.
+The blog's network trains with the real tf.estimator as run.py trains it (with
+run.py's params for --recipe and --dtype); after the warm-up, every other step
+runs with a full trace (RunOptions FULL_TRACE), the steps between are timed
+untraced. Each op's time is summed into its group (groups.py); FLOPs come from
+tf.compat.v1.profiler on the same network at the same batch size, so each
+group's achieved GFLOP/s is FLOPs over its op time. Ops of both cores overlap,
+so the groups' op times add up to more than a step.
+
+The oneDNN kernels behind the ops come from a second, untraced training in a
+child process with oneDNN's verbose log on (kernels.py).
 """
 
 import collections
@@ -17,6 +21,7 @@ from estimator_cnn.base import tf_setup
 from estimator_cnn.data import idx_csv
 from estimator_cnn.experiments.op_profile import groups
 from estimator_cnn.model import model_fn
+from estimator_cnn.model import precision
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
 
@@ -83,21 +88,28 @@ def graph_flops(params, batch_size):
   return flops
 
 
-def profile(batch_size, warmup_steps, traced_steps, data_dir=None):
-  """Profiles training steps of the blog's network; returns the figures per group."""
-  params = presets.PRESETS[presets.DEFAULT_PRESET].params
+def train(params, batch_size, steps, hooks, data_dir=None):
+  """Trains the blog's network `steps` steps from scratch with the real tf.estimator."""
   dataset = idx_csv.load_fashion_mnist(data_dir)
-  hook = TraceHook(warmup_steps)
   with tempfile.TemporaryDirectory() as model_dir:
     estimator = build.make_estimator(model_dir, params, seed=1)
     estimator.train(build.train_input_fn(dataset.train_images, dataset.train_labels, batch_size),
-                    hooks=[hook], steps=warmup_steps + 2 * traced_steps)
+                    hooks=hooks, steps=steps)
+
+
+def profile(batch_size, warmup_steps, traced_steps, data_dir=None, params=None):
+  """Profiles training steps of the blog's network (params: run.py's by default); returns the
+  figures per group."""
+  params = params or presets.run_params()
+  hook = TraceHook(warmup_steps)
+  train(params, batch_size, warmup_steps + 2 * traced_steps, [hook], data_dir)
   flops = groups.ran_flops(graph_flops(params, batch_size), hook.op_types)
   micros = dict.fromkeys(groups.GROUPS, 0.0)
   for name, total in hook.op_micros.items():
     micros[groups.group_of(name, hook.op_types[name])] += total / hook.traced_steps
   step_secs = sorted(hook.untraced_secs)[len(hook.untraced_secs) // 2]
   return {"tensorflow": tf_setup.TF_VERSION, "batch_size": batch_size,
+          "dtype": precision.compute_dtype(params.get("dtype")).name,
           "traced_steps": hook.traced_steps, "step_ms": step_secs * 1e3,
           "examples_per_sec": batch_size / step_secs,
           "groups": {group: {"op_ms": micros[group] / 1e3, "gflop": flops[group] / 1e9}

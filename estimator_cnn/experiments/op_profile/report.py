@@ -2,6 +2,8 @@
 
 from estimator_cnn.base import files
 from estimator_cnn.experiments.op_profile import groups
+from estimator_cnn.experiments.op_profile import kernels
+from estimator_cnn.experiments.op_profile import onednn_log
 
 NAME = "op_profile"
 JSON_FILE = f"{NAME}.json"
@@ -13,7 +15,7 @@ def markdown_table(result):
   rows = result["groups"]
   total_ms = sum(row["op_ms"] for row in rows.values())
   total_gflop = sum(row["gflop"] for row in rows.values())
-  lines = [f"TF {result['tensorflow']}, batch {result['batch_size']}: a step takes "
+  lines = [f"TF {result['tensorflow']}, {result['dtype']}, batch {result['batch_size']}: a step takes "
            f"{result['step_ms']:.1f} ms untraced ({result['examples_per_sec']:,.0f} examples/s; "
            f"median), op times are the mean of {result['traced_steps']} traced steps.", "",
            "| group | op time ms/step | share of op time | GFLOP/step | GFLOP/s |",
@@ -25,7 +27,24 @@ def markdown_table(result):
                  f"{row['gflop']:.3f} | {rate} |")
   lines.append(f"| all ops | {total_ms:.2f} | 100% | {total_gflop:.3f} | "
                f"{total_gflop / total_ms * 1e3:,.0f} |")
+  if result.get("kernels"):
+    lines += ["", kernel_table(result["kernels"], result["kernel_steps"])]
   return "\n".join(lines) + "\n"
+
+
+def kernel_table(rows, steps):
+  """The oneDNN kernels, slowest first, with the ISA each ran on and the reorders' total."""
+  total_ms = sum(row["ms_per_step"] for row in rows)
+  reorder_ms = sum(row["ms_per_step"] for row in rows if row["primitive"] == onednn_log.REORDER)
+  lines = [f"oneDNN kernels (ONEDNN_VERBOSE=1, an untraced training, {steps} steps after the "
+           f"warm-up): {total_ms:.2f} ms per step in oneDNN, of which layout reorders "
+           f"{reorder_ms:.2f} ms.", "",
+           "| primitive | pass | shape | kernel | ISA | runs/step | ms/step |",
+           "|---|---|---|---|---|---:|---:|"]
+  for row in rows:
+    lines.append(f"| {row['primitive']} | {row['pass']} | `{row['shape']}` | `{row['kernel']}` | "
+                 f"{row['isa']} | {row['runs_per_step']:g} | {row['ms_per_step']:.3f} |")
+  return "\n".join(lines)
 
 
 def write(output_dir, result):
@@ -33,11 +52,16 @@ def write(output_dir, result):
   return files.write_results(output_dir, NAME, result, markdown_table(result))
 
 
-def run(batch_size, warmup_steps, traced_steps, data_dir, output_dir):
-  """Profiles, prints the table and writes the files."""
+def run(params, batch_size, warmup_steps, traced_steps, kernel_steps, data_dir, output_dir):
+  """Profiles, lists the oneDNN kernels (none if kernel_steps is 0), prints the tables and
+  writes the files."""
   # pylint: disable=g-import-not-at-top
   from estimator_cnn.experiments.op_profile import profile  # Imports TensorFlow.
-  result = profile.profile(batch_size, warmup_steps, traced_steps, data_dir)
+  result = profile.profile(batch_size, warmup_steps, traced_steps, data_dir, params)
+  if kernel_steps:
+    result["kernel_steps"] = kernel_steps
+    result["kernels"] = kernels.kernel_rows(params, batch_size, warmup_steps, kernel_steps,
+                                            data_dir)
   paths = write(output_dir, result)
   print(f"\n{markdown_table(result)}\nresults: {', '.join(paths)}")
   return result
