@@ -69,10 +69,22 @@ VERBOSE_LINES = [
 ]
 
 
+# oneDNN 3.2's line (TF 2.15): no version, no "primitive".
+VERBOSE_LINE_ONEDNN_3_2 = (
+    "onednn_verbose,1796233813894.843018,exec,cpu,convolution,jit:avx512_core,forward_training,"
+    "src_f32::blocked:acdb::f0 wei_f32:ap:blocked:Acdb16a::f0 bia_undef::undef::: "
+    "dst_f32::blocked:acdb::f0,attr-scratchpad:user ,alg:convolution_direct,"
+    "mb1_ic3oc4_ih8oh8kh3sh1dh0ph1_iw8ow8kw3sw1dw0pw1,0.128906")
+
+
 def test_the_onednn_log_names_each_kernel_and_its_isa():
   run = onednn_log.parse_line(VERBOSE_LINES[1])
   assert (run.timestamp_ms, run.primitive, run.propagation, run.ms) == (
       1796230089414.083008, "convolution", "backward_weights", 3.5)
+  old = onednn_log.parse_line(VERBOSE_LINE_ONEDNN_3_2)
+  assert (old.timestamp_ms, old.primitive, old.kernel, old.propagation, old.shape, old.ms) == (
+      1796233813894.843018, "convolution", "jit:avx512_core", "forward_training",
+      "mb1_ic3oc4_ih8oh8kh3sh1dh0ph1_iw8ow8kw3sw1dw0pw1", 0.128906)
   assert onednn_log.parse_line(VERBOSE_LINES[0]) is None
   assert onednn_log.parse_line("2026-12-02 some other output") is None
   assert [onednn_log.isa_of(kernel) for kernel in (

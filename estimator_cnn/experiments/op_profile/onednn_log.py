@@ -1,12 +1,12 @@
 """oneDNN's verbose log (ONEDNN_VERBOSE=1): which kernel ran each primitive, how long, on what ISA.
 
 No TensorFlow here. With ONEDNN_VERBOSE_TIMESTAMP=1 each line executing a
-primitive reads
+primitive reads, in oneDNN 3.7 (TF 2.21)
 
   onednn_verbose,v1,<ms since the epoch>,primitive,exec,cpu,<primitive>,<kernel>,
       <pass>,<memory descriptors>,<attributes>,<algorithm>,<shape>,<ms>
 
-(the version field and the timestamp are optional). Kernel names carry the ISA
+and in oneDNN 3.2 (TF 2.15) the same without `v1` and `primitive`. Kernel names carry the ISA
 they were compiled for: `brg_conv_fwd:avx10_1_512_amx` runs on AMX tiles,
 `jit:avx512_core_bf16` on AVX512_BF16 instructions, `x64:gemm:jit` on the
 generic GEMM (no AMX), `ref:any` on reference C++ code.
@@ -35,22 +35,23 @@ class Execution(typing.NamedTuple):
 def parse_line(line):
   """The Execution of one verbose line, or None if it is not a primitive's execution."""
   fields = line.strip().split(",")
-  if not fields or fields[0] != PREFIX or "primitive" not in fields:
+  if not fields or fields[0] != PREFIX or "exec" not in fields:
     return None
-  at = fields.index("primitive")
-  if len(fields) < at + 8 or fields[at + 1] != "exec":
+  at = fields.index("exec")
+  if len(fields) < at + 7:
     return None
   timestamp = None
-  if at > 1:
+  for field in reversed(fields[1:at]):
     try:
-      timestamp = float(fields[at - 1])
+      timestamp = float(field)
+      break
     except ValueError:
-      pass
+      continue
   try:
     ms = float(fields[-1])
   except ValueError:
     return None
-  return Execution(timestamp, fields[at + 3], fields[at + 4], fields[at + 5], fields[-2], ms)
+  return Execution(timestamp, fields[at + 2], fields[at + 3], fields[at + 4], fields[-2], ms)
 
 
 def isa_of(kernel):
