@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Runs the test suite on three stacks: current (TF 2.21, Python 3.11) and legacy (TF 2.15,
 # Python 3.11) in full, then TF 2.21 on Python 3.13 on the subset PY313_TESTS.
-# The legacy stack runs beside the other two (its output is shown when it ends): most of a
-# test's time is a process starting and importing TensorFlow on one core, so two pytest
-# runs share two cores well (docs/development.md has the times).
+# The legacy stack runs beside the other two, to keep the whole run short; its output is
+# shown when it ends (docs/development.md has the times).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # On Python 3.13: the compatibility module, canned estimators and the zero-edit runner
