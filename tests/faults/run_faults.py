@@ -498,6 +498,15 @@ def main():
   check("stale lock of each killed process taken over", takeovers == len(lock_pids),
         f"{takeovers}/{len(lock_pids)} locks left by SIGKILL; no restart refused")
   accuracy, global_step = accuracy_of(final.output)
+  if accuracy is None and "nothing to train" in final.output:
+    print("  the last kill came after the last checkpoint: the final run had nothing left to "
+          "train; evaluating the model_dir instead", flush=True)
+    data = [f"--data_dir={args.data_dir}"] if args.data_dir else []
+    evaluation = subprocess.run(
+        [args.python, os.path.join(REPO, "run.py"), f"--model_dir={model_dir}", "--mode=eval",
+         f"--report_dir={os.path.join(logs, 'final_report')}", *data],
+        capture_output=True, text=True, env=child_env(), cwd=REPO, timeout=RUN_TIMEOUT_SECS)
+    accuracy, global_step = accuracy_of(evaluation.stdout)
   check("final run ends cleanly", final.returncode == 0, f"exit {final.returncode}")
   check("global_step as asked", global_step == args.steps, f"{global_step} (asked {args.steps})")
   state = tf.train.get_checkpoint_state(model_dir)
