@@ -3,7 +3,7 @@
   python -m estimator_cnn.experiments.op_profile.kernels '<spec as JSON>'
 
 is the child: it trains the spec's warm-up and timed steps (profile.train) and
-prints, last, a JSON line with the time the timed steps began. oneDNN reads
+prints, at its end, a JSON line with the time the timed steps began. oneDNN reads
 ONEDNN_VERBOSE once, when TensorFlow first runs one of its kernels, so the log
 needs a process of its own, apart from the traced profile whose times it would
 slow down. kernel_rows is the parent's side.
@@ -57,7 +57,6 @@ def _train_and_print_start(spec):
   hook = TimedStart()
   profile.train(spec["params"], spec["batch_size"], spec["warmup_steps"] + spec["steps"], [hook],
                 spec["data_dir"])
-  sys.stdout.flush()
   print(json.dumps({"timed_from_ms": hook.timed_from_ms}), flush=True)
 
 
