@@ -11,6 +11,7 @@ import os
 
 from absl import flags
 
+from estimator_cnn.model import presets
 from flags import core as flags_core
 
 
@@ -115,13 +116,12 @@ def define_benchmark_flags(systems, default_systems, default_output_dir,
                       flag_values=flag_values)
 
 
-OP_PROFILE_BATCH_SIZE = 100
-
-
 def define_op_profile_flags(flag_values=flags.FLAGS):
   """python -m estimator_cnn.experiments.op_profile's flags."""
-  flags.DEFINE_integer("batch_size", None, "Training batch size. Default: --recipe's, else "
-                       f"{OP_PROFILE_BATCH_SIZE}.", lower_bound=1, flag_values=flag_values)
+  flags.DEFINE_integer("batch_size", None, "Training batch size. Default: --recipe's, else the "
+                       f"{presets.DEFAULT_PRESET} preset's "
+                       f"({presets.PRESETS[presets.DEFAULT_PRESET].recipe.batch_size}).",
+                       lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("warmup_steps", 50, "Untraced training steps before the profile.",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("traced_steps", 30,

@@ -22,7 +22,7 @@ def main(argv):
   flags_core.hide_library_info_logs()
   batch_size = (FLAGS.batch_size
                 or presets.TUNED_RECIPES.get(FLAGS.recipe, {}).get("batch_size")
-                or flags_studies.OP_PROFILE_BATCH_SIZE)
+                or presets.PRESETS[presets.DEFAULT_PRESET].recipe.batch_size)
   return command.run("estimator_cnn.experiments.op_profile.report:run",
                      presets.run_params(FLAGS.recipe, FLAGS.dtype), batch_size,
                      FLAGS.warmup_steps, FLAGS.traced_steps, FLAGS.kernel_steps, FLAGS.data_dir,
