@@ -19,6 +19,7 @@ PARAMS_FILE = "params.json"
 # last_step (the absolute global step it trains to) and recipe (--recipe's name, if any).
 PLAN_KEY = "plan"
 DAMAGED_SUFFIX = ".damaged"  # Files of a damaged checkpoint, renamed by set_aside.
+INDEX_FILE = "checkpoint"  # tf.estimator's list of checkpoints, the latest named first.
 
 
 def new_run_dir(root, tag):
@@ -64,17 +65,66 @@ def _another_tools(model_dir, checkpoint):
 
 
 def _named_checkpoint(model_dir):
-  """The checkpoint model_dir's `checkpoint` file names, as a path in model_dir, or None.
+  """The checkpoint model_dir's `checkpoint` file names, as a path in model_dir, or None when
+  there is no such file or it is unreadable (empty, garbled, not text).
 
   Read without tf.train.latest_checkpoint, which logs an error when its files are
   gone. Raises UserError when it names another tool's checkpoint.
   """
-  state = tf.compat.v1.train.get_checkpoint_state(model_dir) if os.path.isdir(model_dir) else None
+  state = _index_state(model_dir)
   if not (state and state.model_checkpoint_path):
     return None
   named = os.path.join(model_dir, os.path.basename(state.model_checkpoint_path))
   if not CHECKPOINT_NAME.fullmatch(os.path.basename(named)):
     raise _another_tools(model_dir, named)
+  return named
+
+
+def _index_state(model_dir):
+  """model_dir's `checkpoint` file as TensorFlow reads it, or None when it is missing or
+  unreadable (TensorFlow raises ValueError for an empty one, UnicodeDecodeError for bytes)."""
+  if not os.path.isdir(model_dir):
+    return None
+  try:
+    return tf.compat.v1.train.get_checkpoint_state(model_dir)
+  except ValueError:
+    return None
+
+
+def _index_is_unreadable(model_dir):
+  return os.path.isfile(os.path.join(model_dir, INDEX_FILE)) and _index_state(model_dir) is None
+
+
+def _index_leads_to(model_dir, checkpoint):
+  """Whether TensorFlow, reading model_dir's `checkpoint` file, finds checkpoint as the latest
+  and every listed one in model_dir (an earlier release wrote ../model.ckpt-0 there)."""
+  state = _index_state(model_dir)
+  folder = os.path.abspath(model_dir)
+  return bool(state) and os.path.abspath(state.model_checkpoint_path) == os.path.abspath(
+      checkpoint) and all(os.path.dirname(os.path.abspath(path)) == folder
+                          for path in state.all_model_checkpoint_paths)
+
+
+def write_index(model_dir, checkpoints):
+  """Rewrites model_dir's `checkpoint` file to list checkpoints (oldest first; the last is the
+  latest) by their names, relative to model_dir as tf.estimator writes them.
+
+  TensorFlow rewrites a relative path relative to a relative save_dir (z1 and
+  model.ckpt-0 would give ../model.ckpt-0) and keeps it under an absolute one: the
+  folder is passed absolute, whatever form model_dir has.
+  """
+  names = [os.path.basename(checkpoint) for checkpoint in checkpoints]
+  tf.compat.v1.train.update_checkpoint_state(os.path.abspath(model_dir), names[-1],
+                                             all_model_checkpoint_paths=names)
+
+
+def _latest(model_dir):
+  """The checkpoint the `checkpoint` file names; without a readable one, the newest on disk; or
+  None."""
+  named = _named_checkpoint(model_dir)
+  if named is None:
+    on_disk = checkpoints_on_disk(model_dir)
+    return on_disk[0] if on_disk else None
   return named
 
 
@@ -171,7 +221,7 @@ def checkpoint_to_read(model_dir, step, folder):
   if not os.path.isdir(model_dir):
     raise UserError(f"--model_dir={model_dir} does not exist: pass the folder training printed")
   for _ in range(LOOKUPS):
-    named = _named_checkpoint(model_dir)
+    named = _latest(model_dir)
     wanted = os.path.join(model_dir, f"model.ckpt-{step}") if step is not None else named
     if wanted is None:
       raise UserError(f"no checkpoint in {model_dir}: train first, e.g. "
@@ -179,7 +229,7 @@ def checkpoint_to_read(model_dir, step, folder):
     shapes, reason, copy = _read_unless_deleted(wanted, folder)
     if shapes is not None:
       return wanted, copy, shapes
-    if reason and (step is not None or _named_checkpoint(model_dir) == named):
+    if reason and (step is not None or _latest(model_dir) == named):
       steps = _readable_steps(model_dir, wanted)
       if step is not None and reason == "its files are gone":
         raise UserError(f"no checkpoint of step {step} in {model_dir}"
@@ -199,8 +249,9 @@ def training_start(model_dir):
   """What training's start needs from model_dir, each file read once, as a Start.
 
   params and plan: params.json's model params ({} when there is none) and training
-  plan (None). checkpoint: the one training resumes from, the latest, else the
-  newest readable one, or None; shapes: its {variable: shape}; damaged: {checkpoint:
+  plan (None). checkpoint: the one training resumes from, the latest (the newest on
+  disk when the `checkpoint` file is missing or unreadable), else the newest
+  readable one, or None; shapes: its {variable: shape}; damaged: {checkpoint:
   why} of those found damaged before it, which set_aside renames. Raises UserError
   when checkpoints exist but none is readable, or when they are another tool's.
   """
@@ -208,7 +259,7 @@ def training_start(model_dir):
   params = {key: value for key, value in saved.items() if key != PLAN_KEY}
   plan = _checked_plan(model_dir, saved.get(PLAN_KEY))
   for _ in range(LOOKUPS):
-    named = _named_checkpoint(model_dir)
+    named = _latest(model_dir)
     if named is None:
       return Start(params, plan, None, None, {})
     damaged = {}
@@ -228,23 +279,37 @@ def training_start(model_dir):
 
 
 def set_aside(model_dir, start, printer=print):
-  """Renames the files of start's damaged checkpoints to NAME.damaged, points the `checkpoint`
-  file at start's checkpoint, and says so in a line; deletes nothing."""
-  if not start.damaged:
-    return
+  """Makes model_dir resumable from start's checkpoint, deleting nothing.
+
+  Renames the files of start's damaged checkpoints to NAME.damaged and says so in a
+  line; rewrites the `checkpoint` file when TensorFlow would not find start's
+  checkpoint through it (it names a damaged, missing or misplaced one, or is missing
+  or unreadable), listing the older ones it listed; renames an unreadable one to checkpoint.damaged, in a line, when
+  there is no checkpoint to name.
+  """
   for checkpoint in start.damaged:
     for name in _files_of(checkpoint):
       path = os.path.join(model_dir, name)
       os.replace(path, path + DAMAGED_SUFFIX)
-  state = tf.compat.v1.train.get_checkpoint_state(model_dir)
-  older = [os.path.basename(path) for path in state.all_model_checkpoint_paths
-           if checkpoint_step(path) < checkpoint_step(start.checkpoint)]
-  tf.compat.v1.train.update_checkpoint_state(  # Relative paths, as tf.estimator writes them.
-      model_dir, os.path.basename(start.checkpoint),
-      all_model_checkpoint_paths=[*older, os.path.basename(start.checkpoint)])
-  named, why = next(iter(start.damaged.items()))
-  printer(f"checkpoint {named} is damaged ({why}): its files are kept as *{DAMAGED_SUFFIX}; "
-          f"training resumes from {start.checkpoint}")
+  if start.checkpoint is None:
+    if _index_is_unreadable(model_dir):
+      index = os.path.join(model_dir, INDEX_FILE)
+      os.replace(index, index + DAMAGED_SUFFIX)
+      printer(f"{index} is unreadable and {model_dir} holds no checkpoint: it is kept as "
+              f"{INDEX_FILE}{DAMAGED_SUFFIX}; training starts afresh")
+    return
+  if not _index_leads_to(model_dir, start.checkpoint):
+    state = _index_state(model_dir)
+    step = checkpoint_step(start.checkpoint)
+    listed = [os.path.join(model_dir, os.path.basename(path))
+              for path in (state.all_model_checkpoint_paths if state else [])]
+    write_index(model_dir, [*(path for path in listed if CHECKPOINT_NAME.fullmatch(
+        os.path.basename(path)) and checkpoint_step(path) < step and _files_of(path)),
+                            start.checkpoint])
+  if start.damaged:
+    named, why = next(iter(start.damaged.items()))
+    printer(f"checkpoint {named} is damaged ({why}): its files are kept as *{DAMAGED_SUFFIX}; "
+            f"training resumes from {start.checkpoint}")
 
 
 def _read_params_file(model_dir):

@@ -22,6 +22,7 @@ import numpy as np
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.training import model_dir as model_dir_lib
 
 LOCK_FILE = ".estimator_cnn.lock"
 # Files of writes that never finished: TensorFlow's checkpoint shards before their merge
@@ -252,7 +253,6 @@ def rollback_to_finite_checkpoint(model_dir):
   for index in range(len(paths) - 1, -1, -1):
     if _finite(paths[index]):
       if index != len(paths) - 1:
-        kept = [os.path.basename(path) for path in paths[:index + 1]]  # relative, as tf.estimator
-        v1.train.update_checkpoint_state(model_dir, kept[-1], all_model_checkpoint_paths=kept)
+        model_dir_lib.write_index(model_dir, paths[:index + 1])
       return paths[index]
   return None
