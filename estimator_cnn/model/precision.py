@@ -3,43 +3,23 @@
 A `custom_getter` on the variable scope keeps every variable float32 (so
 checkpoints keep their names and dtypes, interchangeable with float32 training)
 and hands the layers a bf16 cast of it. The CPU's flags decide whether bf16 is
-worth it: without AVX512_BF16 or AMX, TensorFlow emulates it, slower than
-float32, so the model falls back to float32 unless emulation is allowed.
+worth it (base/cpu.py): without AVX512_BF16 or AMX, TensorFlow emulates it,
+slower than float32, so the model falls back to float32 unless emulation is
+allowed.
 """
 
 import contextlib
 
+from estimator_cnn.base import cpu
 from estimator_cnn.base.tf_setup import tf
 
 v1 = tf.compat.v1
 FLOAT32 = "float32"
 BFLOAT16 = "bfloat16"
 DTYPES = (FLOAT32, BFLOAT16)
-# /proc/cpuinfo flags of CPUs with native bf16 arithmetic.
-BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
-CPUINFO_PATH = "/proc/cpuinfo"
 FALLBACK_MESSAGE = ("bfloat16 is not supported by this CPU (no avx512_bf16/amx): "
                     "training in float32")
 _state = {"warned": False, "allow_emulation": False}
-
-
-def cpu_flags():
-  """The CPU's feature flags from /proc/cpuinfo, or None where they can't be read (non-Linux)."""
-  try:
-    with open(CPUINFO_PATH) as f:
-      for line in f:
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
-          return frozenset(value.split())
-  except OSError:
-    return None
-  return None
-
-
-def bfloat16_supported():
-  """True if the CPU has native bf16 (AVX512_BF16 or AMX-BF16); False when unknown."""
-  flags = cpu_flags()
-  return flags is not None and bool(flags & BF16_CPU_FLAGS)
 
 
 def allow_emulation(allowed=True):
@@ -57,7 +37,7 @@ def compute_dtype(requested):
     raise ValueError(f"dtype must be one of {DTYPES}, got {requested!r}")
   if requested == FLOAT32:
     return tf.float32
-  if bfloat16_supported() or _state["allow_emulation"]:
+  if cpu.bfloat16_supported() or _state["allow_emulation"]:
     return tf.bfloat16
   if not _state["warned"]:
     print(FALLBACK_MESSAGE, flush=True)

@@ -5,6 +5,7 @@ import pytest
 
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.app import settings
+from estimator_cnn.base import cpu
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import model_fn
@@ -91,7 +92,7 @@ def test_constant_is_the_learning_rate_and_unknown_schedules_are_refused():
 
 
 def test_recipe_trains_and_saves_its_schedule(tmp_path, capsys, monkeypatch):
-  monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f"}))
+  monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx512f"}))
   monkeypatch.setitem(precision._state, "warned", False)  # pylint: disable=protected-access
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", 100, 50)
   model_dir = tmp_path / "model"

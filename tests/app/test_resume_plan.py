@@ -7,8 +7,8 @@ import pytest
 
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.app import train
+from estimator_cnn.base import cpu
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.model import precision
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
 from estimator_cnn.training import model_dir as model_dir_lib
@@ -69,7 +69,7 @@ def test_a_bare_model_dir_continues_the_interrupted_plan_then_adds_the_presets_b
 
 def test_a_resumed_recipe_ends_its_schedule_where_the_uninterrupted_one_does(
     fixture_data, tmp_path, capsys, monkeypatch):
-  monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f"}))
+  monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx512f"}))
   recipe = ["--recipe=fast", "--conv_blocks=2", "--batch_size=10", "--steps=8"]
   whole, resumed = tmp_path / "whole", tmp_path / "resumed"
   data = f"--data_dir={fixture_data}"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from estimator_cnn import estimator as tf_estimator
+from estimator_cnn.base import cpu
 from estimator_cnn.model import model_fn
 from estimator_cnn.model import precision
 from estimator_cnn.base.tf_setup import tf
@@ -24,13 +25,13 @@ def fixture_fallback_not_yet_printed(monkeypatch):
 @pytest.fixture(name="bf16_cpu")
 def fixture_bf16_cpu(monkeypatch):
   """Pretends the CPU has AVX512_BF16: TensorFlow emulates bf16 where it hasn't."""
-  monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+  monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
 
 
 @pytest.fixture(name="plain_cpu")
 def fixture_plain_cpu(monkeypatch, fallback_not_yet_printed):
   del fallback_not_yet_printed
-  monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset({"avx512f", "avx512_vnni"}))
+  monkeypatch.setattr(cpu, "cpu_flags", lambda: frozenset({"avx512f", "avx512_vnni"}))
 
 
 def _train_graph(params):
@@ -73,25 +74,6 @@ def test_float32_builds_no_bf16_op(bf16_cpu):
   graph, _ = _train_graph({"dtype": "float32"})
   assert not [op.name for op in graph.get_operations()
               if any(output.dtype == tf.bfloat16 for output in op.outputs)]
-
-
-@pytest.mark.parametrize("flags_text,expected", [
-    ("fpu avx512f avx512_bf16 avx512_vnni", True),
-    ("fpu amx_bf16 amx_tile", True),
-    ("fpu avx512f avx512_vnni", False),
-])
-def test_cpu_flags_are_read_from_cpuinfo(tmp_path, monkeypatch, flags_text, expected):
-  cpuinfo = tmp_path / "cpuinfo"
-  cpuinfo.write_text(f"processor\t: 0\nmodel name\t: Some CPU\nflags\t\t: {flags_text}\n\n")
-  monkeypatch.setattr(precision, "CPUINFO_PATH", str(cpuinfo))
-  assert precision.cpu_flags() == frozenset(flags_text.split())
-  assert precision.bfloat16_supported() is expected
-
-
-def test_unreadable_cpuinfo_counts_as_unsupported(tmp_path, monkeypatch):
-  monkeypatch.setattr(precision, "CPUINFO_PATH", str(tmp_path / "missing"))
-  assert precision.cpu_flags() is None
-  assert not precision.bfloat16_supported()
 
 
 def test_without_cpu_support_bf16_falls_back_to_float32_saying_so_once(plain_cpu, capsys):

@@ -8,6 +8,7 @@ import importlib.metadata
 import tempfile
 import time
 
+from estimator_cnn.base import cpu
 from estimator_cnn.base import tf_setup
 from estimator_cnn.data import idx_csv
 from estimator_cnn.experiments.benchmark import measures
@@ -24,7 +25,7 @@ def _setup(spec, model_dir):
   if system.dtype == systems.BFLOAT16 and spec["emulated_bf16"]:
     precision.allow_emulation()
   dtype = precision.compute_dtype(params.get("dtype")).name
-  if dtype == systems.BFLOAT16 and not precision.bfloat16_supported():
+  if dtype == systems.BFLOAT16 and not cpu.bfloat16_supported():
     dtype += systems.EMULATED
   elif params.get("dtype") == systems.BFLOAT16 and dtype == systems.FLOAT32:
     dtype += systems.FALLBACK

@@ -9,10 +9,10 @@ import platform
 import time
 
 from estimator_cnn import estimator as tf_estimator
+from estimator_cnn.base import cpu
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.experiments.benchmark import systems
 from estimator_cnn.model import model_fn
-from estimator_cnn.model import precision
 
 MATMUL_WARMUP_CALLS = 3
 MATMUL_TIMED_CALLS = 10
@@ -59,7 +59,7 @@ def cpu_model_and_mhz():
   """(model name, clock in MHz) of the first CPU in /proc/cpuinfo; the clock None if unknown."""
   model, mhz = platform.processor() or platform.machine(), None
   try:
-    with open(precision.CPUINFO_PATH) as f:
+    with open(cpu.CPUINFO_PATH) as f:
       lines = f.read().split("\n\n")[0].splitlines()
   except OSError:
     return model, mhz
@@ -86,7 +86,7 @@ def probe(spec):
   size, (model, mhz) = spec["matmul_size"], cpu_model_and_mhz()
   cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
   return {"cpu": model, "cores": cores, "mhz": mhz,
-          "bf16_native": precision.bfloat16_supported(), "flops_per_example": count_flops(),
-          "theoretical_gflops": theoretical_gflops(cores, mhz, precision.cpu_flags() or ()),
+          "bf16_native": cpu.bfloat16_supported(), "flops_per_example": count_flops(),
+          "theoretical_gflops": theoretical_gflops(cores, mhz, cpu.cpu_flags() or ()),
           "matmul_gflops": {systems.FLOAT32: matmul_gflops(systems.FLOAT32, size),
                             systems.BFLOAT16: matmul_gflops(systems.BFLOAT16, size)}}
