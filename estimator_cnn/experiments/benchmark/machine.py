@@ -5,7 +5,6 @@ the Keras 3 worker must not import this one.
 """
 
 import os
-import platform
 import time
 
 from estimator_cnn import estimator as tf_estimator
@@ -55,18 +54,6 @@ def matmul_gflops(dtype, size, warmup_calls=MATMUL_WARMUP_CALLS, timed_calls=MAT
   return 2 * size**3 / best / 1e9
 
 
-def cpu_model_and_mhz():
-  """(model name, clock in MHz) of the first CPU in /proc/cpuinfo; the clock None if unknown."""
-  model, mhz = platform.processor() or platform.machine(), None
-  try:
-    with open(cpu.CPUINFO_PATH) as f:
-      lines = f.read().split("\n\n")[0].splitlines()
-  except OSError:
-    return model, mhz
-  fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in lines)}
-  return fields.get("model name") or model, float(fields["cpu MHz"]) if "cpu MHz" in fields else None
-
-
 def theoretical_gflops(cores, mhz, cpu_flags, fma_units=FMA_UNITS_PER_CORE):
   """Float32 GFLOP/s the vector units allow: cores x clock x FMA units x SIMD lanes x 2.
 
@@ -83,7 +70,7 @@ def theoretical_gflops(cores, mhz, cpu_flags, fma_units=FMA_UNITS_PER_CORE):
 
 def probe(spec):
   """The machine: CPU, native bf16, FLOPs per example, theoretical and measured matmul peaks."""
-  size, (model, mhz) = spec["matmul_size"], cpu_model_and_mhz()
+  size, (model, mhz) = spec["matmul_size"], cpu.cpu_model_and_mhz()
   cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
   return {"cpu": model, "cores": cores, "mhz": mhz,
           "bf16_native": cpu.bfloat16_supported(), "flops_per_example": count_flops(),
