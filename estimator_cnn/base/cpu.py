@@ -1,6 +1,6 @@
 """The CPU's model, clock and flags, and whether it computes bfloat16 natively.
 
-Without either, TensorFlow emulates bfloat16, slower than float32: the callers
+Without AVX512_BF16 or AMX-BF16, TensorFlow emulates bfloat16, slower than float32: the callers
 fall back to float32 there.
 """
 
