@@ -13,9 +13,10 @@ imports a few private pieces that TensorFlow 2.16 removed:
   TPUNotSupported, as TPUEstimator cannot run here anyway.
 Each patch is applied only where the name is missing, so on TF 2.15 this module
 changes nothing. Nothing else of TensorFlow is changed. `load_estimator` then
-makes `tf.estimator`, `tf.compat.v1.estimator` and `tf.compat.v2.estimator`
-work again on TF >= 2.16, as TF 2.15's lazy loaders did, and serves TF 2.15's
-private forwarding modules (`tensorflow.python.estimator.*`,
+gives back, on TF >= 2.16, every path to the estimator that TF 2.15 had
+(`tf.estimator`, `tf.compat.v1.estimator`, the nested `tf.compat.v2.compat.v1.estimator`
+& co., `from tensorflow.estimator import ...`: estimator_cnn.legacy.estimator_paths)
+and TF 2.15's private forwarding modules (`tensorflow.python.estimator.*`,
 `tensorflow.python.tpu.tpu_estimator` & co.: estimator_cnn.legacy.private_paths).
 """
 
@@ -27,7 +28,7 @@ import types
 
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import ESTIMATOR_VERSION, TF_VERSION, major_minor, tf
-from estimator_cnn.legacy import private_paths
+from estimator_cnn.legacy import estimator_paths, private_paths
 
 # The newest TensorFlow these patches were checked against.
 CHECKED_UP_TO = (2, 21)
@@ -35,8 +36,8 @@ _ESTIMATOR_API_NAME = "estimator"
 _TPU_MODULES = ("tensorflow.python.tpu.tpu_embedding",
                 "tensorflow.python.tpu.tpu_embedding_gradient",
                 "tensorflow.python.tpu.session_support")
-_API_MODULES = {"v1": "tensorflow_estimator.python.estimator.api._v1.estimator",
-                "v2": "tensorflow_estimator.python.estimator.api._v2.estimator"}
+_API_MODULES = ("tensorflow_estimator.python.estimator.api._v1.estimator",
+                "tensorflow_estimator.python.estimator.api._v2.estimator")
 
 
 class TPUNotSupported(UserError):
@@ -117,7 +118,8 @@ def load_estimator():
   """
   try:
     patch_tensorflow()
-    modules = {version: importlib.import_module(name) for version, name in _API_MODULES.items()}
+    for name in _API_MODULES:
+      importlib.import_module(name)
   except (ImportError, AttributeError) as e:
     checked = ".".join(map(str, CHECKED_UP_TO))
     raise UserError(f"tensorflow-estimator {ESTIMATOR_VERSION} does not load on TensorFlow "
@@ -126,7 +128,5 @@ def load_estimator():
                     f"'tf-keras=={checked}.*'") from e
   if major_minor(TF_VERSION) >= (2, 16):
     private_paths.install()
-    tf.estimator = modules["v2"]
-    tf.compat.v2.estimator = modules["v2"]
-    tf.compat.v1.estimator = modules["v1"]
+    estimator_paths.install()
   return tf.compat.v1.estimator
