@@ -7,10 +7,13 @@ imports a few private pieces that TensorFlow 2.16 removed:
   what TF 2.15's did;
 - `tf_export.ESTIMATOR_API_NAME` and its attribute slots in `API_ATTRS` /
   `API_ATTRS_V1` (estimator_export.py decorates every public name with them):
-  restored with TF 2.15's values, so names are recorded as they were;
+  restored with TF 2.15's values, so names are recorded as they were, and
+  tf_export's `get_v1_names` and `get_v2_names` wrapped to add the names
+  recorded there, as TF 2.15's read them (the estimator exports no constants);
 - `tensorflow.python.tpu.tpu_embedding`, `tpu_embedding_gradient` and
   `session_support` (TPUEstimator only): placeholders whose every use raises
-  TPUNotSupported, as TPUEstimator cannot run here anyway.
+  TPUNotSupported, naming the function that called it, as TPUEstimator cannot
+  run here anyway.
 Each patch is applied only where the name is missing, so on TF 2.15 this module
 changes nothing. Nothing else of TensorFlow is changed. `load_estimator` then
 gives back, on TF >= 2.16, every path to the estimator that TF 2.15 had
@@ -20,6 +23,7 @@ and TF 2.15's private forwarding modules (`tensorflow.python.estimator.*`,
 `tensorflow.python.tpu.tpu_estimator` & co.: estimator_cnn.legacy.private_paths).
 """
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -64,18 +68,36 @@ def _restore_estimator_api_name():
       "_estimator_api_names", "_estimator_api_constants")
   tf_export.API_ATTRS_V1[_ESTIMATOR_API_NAME] = attributes(
       "_estimator_api_names_v1", "_estimator_api_constants_v1")
+  tf_export.get_v1_names = _with_estimator_names(
+      tf_export.get_v1_names, tf_export.API_ATTRS_V1[_ESTIMATOR_API_NAME].names)
+  tf_export.get_v2_names = _with_estimator_names(
+      tf_export.get_v2_names, tf_export.API_ATTRS[_ESTIMATOR_API_NAME].names)
+
+
+def _with_estimator_names(lookup, attribute):
+  """TensorFlow's API-name lookup followed by the names the symbol's __dict__ holds under the
+  estimator API's attribute, which TF 2.15's lookup read too."""
+
+  @functools.wraps(lookup)
+  def lookup_with_estimator_names(symbol):
+    return list(lookup(symbol)) + list(getattr(symbol, "__dict__", {}).get(attribute, []))
+
+  return lookup_with_estimator_names
 
 
 def _tpu_placeholder(module_name):
-  """A module whose every attribute is a class that raises TPUNotSupported when used."""
+  """A module whose every attribute is a class that raises TPUNotSupported when called, in one
+  line naming the function that called it and what it called."""
   module = types.ModuleType(module_name, f"Placeholder for {module_name}, removed in TF 2.16.")
-  message = (f"{module_name} was removed in TensorFlow 2.16, so TPUEstimator's TPU features "
-             f"cannot run on TensorFlow {TF_VERSION}: use TensorFlow 2.15 (Python <= 3.11) "
-             "or a Keras TPU strategy")
 
   class Removed:
     def __init__(self, *args, **kwargs):
-      raise TPUNotSupported(message)
+      caller = sys._getframe(1)  # pylint: disable=protected-access
+      raise TPUNotSupported(
+          f"{caller.f_globals.get('__name__')}.{caller.f_code.co_qualname} called "
+          f"{module_name}.{type(self).__name__}, but TensorFlow 2.16 removed {module_name}, so "
+          f"TPUEstimator's TPU features cannot run on TensorFlow {TF_VERSION}: use TensorFlow "
+          "2.15 (Python <= 3.11) or a Keras TPU strategy")
 
   def getattr_(name):
     if name.startswith("__"):

@@ -97,6 +97,19 @@ def estimator_names(estimator_module, tf):
   return names
 
 
+def tf_export_names(estimator_module, tf):
+  """tf_export.get_v1_names and get_v2_names of each public symbol of the v1 estimator ("v1.X")
+  and of tf.estimator ("v2.X"), submodules left out."""
+  from tensorflow.python.util import tf_export  # pylint: disable=g-import-not-at-top
+  names = {}
+  for api, module in (("v1", estimator_module), ("v2", tf.estimator)):
+    for name in public_names(module):
+      symbol = getattr(module, name)
+      if not isinstance(symbol, types.ModuleType):
+        names[f"{api}.{name}"] = [tf_export.get_v1_names(symbol), tf_export.get_v2_names(symbol)]
+  return names
+
+
 def estimator_path_mismatches(listed):
   """Where this process differs from TF 2.15's paths to the estimator (listed as
   estimator_paths.load_list() gives them), one line each: a path that is missing, a module of
@@ -130,7 +143,8 @@ def estimator_path_mismatches(listed):
 
 PROBES = {"run_config_fields": run_config_fields,
           "standalone_client_errors": standalone_client_errors,
-          "estimator_names": estimator_names}
+          "estimator_names": estimator_names,
+          "tf_export_names": tf_export_names}
 
 if __name__ == "__main__":
   import tensorflow  # pylint: disable=g-import-not-at-top

@@ -238,6 +238,18 @@ def test_estimator_symbols_record_tf215_api_names(path, names, names_v1):
   assert list(vars(symbol)[TF215_API_ATTRS_V1[0]]) == names_v1
 
 
+def test_tf_export_lookups_give_tf215s_names_for_every_estimator_symbol(tf215_json):
+  """tf_export.get_v1_names / get_v2_names of each public symbol of tf.compat.v1.estimator and
+  tf.estimator are TF 2.15's (whose lookups read the estimator API's attributes too)."""
+  tf215 = tf215_json(["-m", "tests.legacy.probes", "tf_export_names"])["result"]
+
+  names = probes.tf_export_names(tf_estimator, tf)
+
+  assert names == tf215
+  assert names["v1.Estimator"] == [["estimator.Estimator"], []]
+  assert names["v2.Estimator"] == [[], ["estimator.Estimator"]]
+
+
 def test_patch_tensorflow_and_load_estimator_can_run_again():
   """Calling load_estimator() (so patch_tensorflow()) after the facade import changes nothing."""
   from tensorflow.python.util import tf_export  # pylint: disable=g-import-not-at-top
@@ -308,6 +320,27 @@ def test_tpu_estimator_embedding_optimizer_is_the_placeholder():
   from tensorflow_estimator.python.estimator.tpu import _tpu_estimator_embedding  # pylint: disable=g-import-not-at-top
   with pytest.raises(compat.TPUNotSupported):
     _tpu_estimator_embedding.AdagradParameters(learning_rate=0.1)
+
+
+def test_tpu_embedding_config_from_feature_columns_names_the_function_called():
+  """TPU embedding stays unsupported on TF >= 2.16; building its configuration from feature
+  columns (which TF 2.15 did without a TPU) fails in one line naming the function called and
+  the removed piece it called."""
+  if not PATCHED:
+    pytest.skip(f"TensorFlow {TF_VERSION} still has tpu_embedding")
+  from tensorflow_estimator.python.estimator.tpu import _tpu_estimator_embedding  # pylint: disable=g-import-not-at-top
+  ids = tf.feature_column.categorical_column_with_identity("ids", num_buckets=10)
+  column = tf.compat.v1.tpu.experimental.embedding_column(ids, dimension=4)
+
+  with pytest.raises(compat.TPUNotSupported) as raised:
+    _tpu_estimator_embedding.get_configs_from_feature_columns([column])
+
+  assert str(raised.value) == (
+      "tensorflow_estimator.python.estimator.tpu._tpu_estimator_embedding."
+      "get_configs_from_feature_columns called tensorflow.python.tpu.tpu_embedding.FeatureConfig, "
+      "but TensorFlow 2.16 removed tensorflow.python.tpu.tpu_embedding, so TPUEstimator's TPU "
+      f"features cannot run on TensorFlow {TF_VERSION}: use TensorFlow 2.15 (Python <= 3.11) or "
+      "a Keras TPU strategy")
 
 
 def test_tpu_estimator_without_tpu_trains_on_cpu(tmp_path, input_fns):
