@@ -21,6 +21,10 @@ gives back, on TF >= 2.16, every path to the estimator that TF 2.15 had
 & co., `from tensorflow.estimator import ...`: estimator_cnn.legacy.estimator_paths)
 and TF 2.15's private forwarding modules (`tensorflow.python.estimator.*`,
 `tensorflow.python.tpu.tpu_estimator` & co.: estimator_cnn.legacy.private_paths).
+It also wraps the feeding queues' `_enqueue_data` so that pandas 3 DataFrames
+(`StringDtype` text, nullable `Int64` / `boolean` columns) feed as TF 2.15 fed
+pandas 1-2 ones, and a missing value is one line naming its column
+(estimator_cnn.legacy.pandas_feeding).
 """
 
 import functools
@@ -32,7 +36,7 @@ import types
 
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import ESTIMATOR_VERSION, TF_VERSION, major_minor, tf
-from estimator_cnn.legacy import estimator_paths, private_paths
+from estimator_cnn.legacy import estimator_paths, pandas_feeding, private_paths
 
 # The newest TensorFlow these patches were checked against.
 CHECKED_UP_TO = (2, 21)
@@ -149,6 +153,7 @@ def load_estimator():
                     f"TensorFlow {checked}: pip install 'tensorflow=={checked}.*' "
                     f"'tf-keras=={checked}.*'") from e
   if major_minor(TF_VERSION) >= (2, 16):
+    pandas_feeding.install()
     private_paths.install()
     estimator_paths.install()
   return tf.compat.v1.estimator
