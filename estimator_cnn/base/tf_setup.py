@@ -4,7 +4,9 @@ TensorFlow >= 2.16 ships Keras 3, whose layers do not work in graph mode; the
 TF1 layers (`tf.compat.v1.layers`) come back with tf-keras and
 TF_USE_LEGACY_KERAS=1. TensorFlow reads that variable when `tf.keras` or
 `tf.compat.v1.layers` is first used, not when it is imported, so TensorFlow may
-be imported before this module as long as neither was used yet. On TensorFlow
+be imported before this module as long as neither was used yet; right after the
+import this module makes TensorFlow's Keras loaders choose, so the choice holds
+whatever the program later does to os.environ. On TensorFlow
 <= 2.15 the variable breaks `tf.compat.v1.estimator` when tf-keras is absent,
 so it is set only where it is needed.
 
@@ -26,6 +28,7 @@ from estimator_cnn.base.errors import UserError
 
 _TF_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-intel",
                      "tensorflow-macos", "tf-nightly")
+_API_MODULE_PREFIXES = ("tensorflow._api.", "tensorflow.compat.")
 # The tf.estimator wheel that runs on TensorFlow >= 2.16 (TensorFlow 2.15 brings its own).
 ESTIMATOR_VERSION = "2.15.0"
 
@@ -105,21 +108,39 @@ def _resolved_to_keras_3(value, lazy_loader):
           str(vars(value).get("__name__", "")).split(".")[0] == "keras")
 
 
+def _api_attributes():
+  """(name such as 'tf.compat.v1.keras', value) of each attribute of TensorFlow's loaded API
+  modules that hold Keras loaders, read with vars() (so no lazy loader is triggered). Those
+  are `tensorflow` and its compat modules, under their `tensorflow._api.v2` names and under
+  `tensorflow.compat`, where TensorFlow loads them again when they are imported by that name
+  (tf-keras does)."""
+  for module_name, module in list(sys.modules.items()):
+    if module_name != "tensorflow" and not module_name.startswith(_API_MODULE_PREFIXES):
+      continue
+    api = module_name.replace("tensorflow._api.v2", "tf").replace("tensorflow", "tf")
+    for name, value in list(vars(getattr(module, "_tfmw_wrapped_module", module)).items()):
+      yield f"{api}.{name}", value
+
+
 def _keras_3_used():
   """The TensorFlow name (e.g. 'tf.keras') that already resolved to Keras 3, or None; TensorFlow
   resolves each lazy Keras loader on its first use."""
   if "tensorflow" not in sys.modules:
     return None
   from tensorflow.python.util import lazy_loader  # pylint: disable=g-import-not-at-top
-  for module_name, module in list(sys.modules.items()):
-    if module_name != "tensorflow" and not module_name.startswith("tensorflow._api."):
-      continue
-    attributes = vars(getattr(module, "_tfmw_wrapped_module", module))
-    for name, value in list(attributes.items()):
-      if _resolved_to_keras_3(value, lazy_loader):
-        api = module_name.replace("tensorflow._api.v2", "tf").replace("tensorflow", "tf")
-        return f"{api}.{name}"
-  return None
+  return next((name for name, value in _api_attributes()
+               if _resolved_to_keras_3(value, lazy_loader)), None)
+
+
+def _pin_keras_choice():
+  """Makes each of TensorFlow's lazy Keras loaders choose now, with TF_USE_LEGACY_KERAS=1, what it
+  would choose on its first use from os.environ: tf-keras. A program (TensorFlow's multi-worker
+  test harness, say) may replace os.environ before Keras is first used; the choice holds."""
+  from tensorflow.python.util import lazy_loader  # pylint: disable=g-import-not-at-top
+  for _, value in _api_attributes():
+    if (isinstance(value, lazy_loader.KerasLazyLoader) and
+        not vars(value).get("_tfll_initialized")):
+      value._initialize()  # pylint: disable=protected-access  # TensorFlow's own choice.
 
 
 def _caused_by_ctrl_c(error):
@@ -132,8 +153,9 @@ def _caused_by_ctrl_c(error):
   return False
 
 
-def _import_tensorflow():
-  """Imports TensorFlow and its TF1 layers without the C++ start-up chatter on stderr.
+def _import_tensorflow(pin_keras):
+  """Imports TensorFlow (pinning its Keras choice if pin_keras) and its TF1 layers without the
+  C++ start-up chatter on stderr.
 
   TensorFlow's C++ logs (CUDA probing, oneDNN notes) are written before
   TF_CPP_MIN_LOG_LEVEL is read, so stderr is parked in a file meanwhile and
@@ -147,6 +169,8 @@ def _import_tensorflow():
     try:
       import tensorflow  # pylint: disable=g-import-not-at-top
       tensorflow.compat.v1.layers.Layer  # pylint: disable=pointless-statement
+      if pin_keras:
+        _pin_keras_choice()
     except Exception as e:
       if _caused_by_ctrl_c(e):
         raise KeyboardInterrupt from None
@@ -161,5 +185,5 @@ def _import_tensorflow():
 
 
 TF_VERSION = _prepare_environment()
-tf = _import_tensorflow()
+tf = _import_tensorflow(pin_keras=major_minor(TF_VERSION) >= (2, 16))
 

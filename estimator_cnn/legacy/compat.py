@@ -7,18 +7,27 @@ imports a few private pieces that TensorFlow 2.16 removed:
   what TF 2.15's did;
 - `tf_export.ESTIMATOR_API_NAME` and its attribute slots in `API_ATTRS` /
   `API_ATTRS_V1` (estimator_export.py decorates every public name with them):
-  restored with TF 2.15's values, so names are recorded as they were;
+  restored with TF 2.15's values, so names are recorded as they were, and
+  tf_export's `get_v1_names` and `get_v2_names` wrapped to add the names
+  recorded there, as TF 2.15's read them (the estimator exports no constants);
 - `tensorflow.python.tpu.tpu_embedding`, `tpu_embedding_gradient` and
   `session_support` (TPUEstimator only): placeholders whose every use raises
-  TPUNotSupported, as TPUEstimator cannot run here anyway.
+  TPUNotSupported, naming the function that called it, as TPUEstimator cannot
+  run here anyway.
 Each patch is applied only where the name is missing, so on TF 2.15 this module
 changes nothing. Nothing else of TensorFlow is changed. `load_estimator` then
-makes `tf.estimator`, `tf.compat.v1.estimator` and `tf.compat.v2.estimator`
-work again on TF >= 2.16, as TF 2.15's lazy loaders did, and serves TF 2.15's
-private forwarding modules (`tensorflow.python.estimator.*`,
+gives back, on TF >= 2.16, every path to the estimator that TF 2.15 had
+(`tf.estimator`, `tf.compat.v1.estimator`, the nested `tf.compat.v2.compat.v1.estimator`
+& co., `from tensorflow.estimator import ...`: estimator_cnn.legacy.estimator_paths)
+and TF 2.15's private forwarding modules (`tensorflow.python.estimator.*`,
 `tensorflow.python.tpu.tpu_estimator` & co.: estimator_cnn.legacy.private_paths).
+It also wraps the feeding queues' `_enqueue_data` so that pandas 3 DataFrames
+(`StringDtype` text, nullable `Int64` / `boolean` columns) feed as TF 2.15 fed
+pandas 1-2 ones, and a missing value is one line naming its column
+(estimator_cnn.legacy.pandas_feeding).
 """
 
+import functools
 import importlib
 import importlib.metadata
 import importlib.util
@@ -27,7 +36,7 @@ import types
 
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import ESTIMATOR_VERSION, TF_VERSION, major_minor, tf
-from estimator_cnn.legacy import private_paths
+from estimator_cnn.legacy import estimator_paths, pandas_feeding, private_paths
 
 # The newest TensorFlow these patches were checked against.
 CHECKED_UP_TO = (2, 21)
@@ -35,8 +44,8 @@ _ESTIMATOR_API_NAME = "estimator"
 _TPU_MODULES = ("tensorflow.python.tpu.tpu_embedding",
                 "tensorflow.python.tpu.tpu_embedding_gradient",
                 "tensorflow.python.tpu.session_support")
-_API_MODULES = {"v1": "tensorflow_estimator.python.estimator.api._v1.estimator",
-                "v2": "tensorflow_estimator.python.estimator.api._v2.estimator"}
+_API_MODULES = ("tensorflow_estimator.python.estimator.api._v1.estimator",
+                "tensorflow_estimator.python.estimator.api._v2.estimator")
 
 
 class TPUNotSupported(UserError):
@@ -63,18 +72,36 @@ def _restore_estimator_api_name():
       "_estimator_api_names", "_estimator_api_constants")
   tf_export.API_ATTRS_V1[_ESTIMATOR_API_NAME] = attributes(
       "_estimator_api_names_v1", "_estimator_api_constants_v1")
+  tf_export.get_v1_names = _with_estimator_names(
+      tf_export.get_v1_names, tf_export.API_ATTRS_V1[_ESTIMATOR_API_NAME].names)
+  tf_export.get_v2_names = _with_estimator_names(
+      tf_export.get_v2_names, tf_export.API_ATTRS[_ESTIMATOR_API_NAME].names)
+
+
+def _with_estimator_names(lookup, attribute):
+  """TensorFlow's API-name lookup followed by the names the symbol's __dict__ holds under the
+  estimator API's attribute, which TF 2.15's lookup read too."""
+
+  @functools.wraps(lookup)
+  def lookup_with_estimator_names(symbol):
+    return list(lookup(symbol)) + list(getattr(symbol, "__dict__", {}).get(attribute, []))
+
+  return lookup_with_estimator_names
 
 
 def _tpu_placeholder(module_name):
-  """A module whose every attribute is a class that raises TPUNotSupported when used."""
+  """A module whose every attribute is a class that raises TPUNotSupported when called, in one
+  line naming the function that called it and what it called."""
   module = types.ModuleType(module_name, f"Placeholder for {module_name}, removed in TF 2.16.")
-  message = (f"{module_name} was removed in TensorFlow 2.16, so TPUEstimator's TPU features "
-             f"cannot run on TensorFlow {TF_VERSION}: use TensorFlow 2.15 (Python <= 3.11) "
-             "or a Keras TPU strategy")
 
   class Removed:
     def __init__(self, *args, **kwargs):
-      raise TPUNotSupported(message)
+      caller = sys._getframe(1)  # pylint: disable=protected-access
+      raise TPUNotSupported(
+          f"{caller.f_globals.get('__name__')}.{caller.f_code.co_qualname} called "
+          f"{module_name}.{type(self).__name__}, but TensorFlow 2.16 removed {module_name}, so "
+          f"TPUEstimator's TPU features cannot run on TensorFlow {TF_VERSION}: use TensorFlow "
+          "2.15 (Python <= 3.11) or a Keras TPU strategy")
 
   def getattr_(name):
     if name.startswith("__"):
@@ -117,7 +144,8 @@ def load_estimator():
   """
   try:
     patch_tensorflow()
-    modules = {version: importlib.import_module(name) for version, name in _API_MODULES.items()}
+    for name in _API_MODULES:
+      importlib.import_module(name)
   except (ImportError, AttributeError) as e:
     checked = ".".join(map(str, CHECKED_UP_TO))
     raise UserError(f"tensorflow-estimator {ESTIMATOR_VERSION} does not load on TensorFlow "
@@ -125,8 +153,7 @@ def load_estimator():
                     f"TensorFlow {checked}: pip install 'tensorflow=={checked}.*' "
                     f"'tf-keras=={checked}.*'") from e
   if major_minor(TF_VERSION) >= (2, 16):
+    pandas_feeding.install()
     private_paths.install()
-    tf.estimator = modules["v2"]
-    tf.compat.v2.estimator = modules["v2"]
-    tf.compat.v1.estimator = modules["v1"]
+    estimator_paths.install()
   return tf.compat.v1.estimator

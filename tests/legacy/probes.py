@@ -5,10 +5,14 @@ tests.legacy.probes PROBE` prints PROBE's result from TensorFlow's own
 `tf.compat.v1.estimator` as a JSON line with "tf_version" (the TF 2.15 reference).
 """
 
+import importlib
 import json
 import sys
 import tempfile
 import types
+
+from estimator_cnn.legacy import estimator_paths
+from estimator_cnn.legacy.estimator_paths import public_names
 
 
 def _fields(config):
@@ -74,11 +78,6 @@ def standalone_client_errors(estimator_module, tf):
   return result
 
 
-def public_names(module):
-  """The module's names that do not start with an underscore, sorted."""
-  return sorted(name for name in dir(module) if not name.startswith("_"))
-
-
 def submodule(module, path):
   """module.<path>, path dotted as "tpu.experimental"."""
   for part in path.split("."):
@@ -98,9 +97,54 @@ def estimator_names(estimator_module, tf):
   return names
 
 
+def tf_export_names(estimator_module, tf):
+  """tf_export.get_v1_names and get_v2_names of each public symbol of the v1 estimator ("v1.X")
+  and of tf.estimator ("v2.X"), submodules left out."""
+  from tensorflow.python.util import tf_export  # pylint: disable=g-import-not-at-top
+  names = {}
+  for api, module in (("v1", estimator_module), ("v2", tf.estimator)):
+    for name in public_names(module):
+      symbol = getattr(module, name)
+      if not isinstance(symbol, types.ModuleType):
+        names[f"{api}.{name}"] = [tf_export.get_v1_names(symbol), tf_export.get_v2_names(symbol)]
+  return names
+
+
+def estimator_path_mismatches(listed):
+  """Where this process differs from TF 2.15's paths to the estimator (listed as
+  estimator_paths.load_list() gives them), one line each: a path that is missing, a module of
+  another __name__ or other public names, a path to a module that is not the object of the
+  first path to it, a path TF 2.15 imported by name that does not import as that object.
+  It looks each path up itself, so it may be the first to touch them."""
+  mismatches = []
+  first_path = {}
+  for path, description in sorted(listed["paths"].items()):
+    try:
+      module = estimator_paths.resolve(path)
+    except AttributeError as e:
+      mismatches.append(f"{path}: AttributeError: {e}")
+      continue
+    name = description["module"]
+    if module.__name__ != name:
+      mismatches.append(f"{path}: __name__ {module.__name__}, not {name}")
+    elif public_names(module) != listed["modules"][name]:
+      mismatches.append(f"{path}: public names differ from {name}'s")
+    first = first_path.setdefault(name, path)
+    if estimator_paths.resolve(first) is not module:
+      mismatches.append(f"{path} is not the object at {first}")
+    if description["importable"]:
+      try:
+        if importlib.import_module(path) is not module:
+          mismatches.append(f"import {path} gives another object")
+      except ImportError as e:
+        mismatches.append(f"import {path}: {type(e).__name__}: {e}")
+  return mismatches
+
+
 PROBES = {"run_config_fields": run_config_fields,
           "standalone_client_errors": standalone_client_errors,
-          "estimator_names": estimator_names}
+          "estimator_names": estimator_names,
+          "tf_export_names": tf_export_names}
 
 if __name__ == "__main__":
   import tensorflow  # pylint: disable=g-import-not-at-top

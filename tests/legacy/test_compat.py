@@ -125,6 +125,68 @@ result["strategies_seen"] = strategies_seen
 print(json.dumps(result))
 """
 
+# TensorFlow's multi-worker test harness replaces os.environ (per-thread TF_CONFIG, nothing else)
+# before Keras is first used; then a chief thread runs train_and_evaluate of a canned
+# DNNClassifier (tf.compat.v1.keras.layers.DenseFeatures) in INDEPENDENT_WORKER mode under
+# collective all-reduce, then under a parameter-server strategy with an in-process ps.
+_REPLACED_ENVIRON_SNIPPET = """
+import json
+import os
+import socket
+import tempfile
+import threading
+from unittest import mock
+
+import numpy as np
+from tensorflow.python.distribute import multi_worker_test_base
+
+from estimator_cnn import estimator as tf_estimator
+from estimator_cnn.base.tf_setup import tf
+
+x = np.random.RandomState(0).randn(64, 2).astype(np.float32)
+y = (x.sum(axis=1) > 0).astype(np.int32)
+
+
+def free_address():
+  with socket.socket() as s:
+    s.bind(("localhost", 0))
+    return f"localhost:{s.getsockname()[1]}"
+
+
+def input_fn():
+  return tf.data.Dataset.from_tensor_slices(({"x": x}, y)).repeat().batch(16)
+
+
+def chief(cluster, strategy_name, result):
+  os.environ["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": {"type": "chief", "index": 0}})
+  strategy = (tf.compat.v1.distribute.experimental.MultiWorkerMirroredStrategy()
+              if strategy_name == "collective" else
+              tf.compat.v1.distribute.experimental.ParameterServerStrategy())
+  estimator = tf_estimator.DNNClassifier(
+      hidden_units=[4], feature_columns=[tf.feature_column.numeric_column("x", shape=(2,))],
+      model_dir=tempfile.mkdtemp(),
+      config=tf_estimator.RunConfig(train_distribute=strategy, tf_random_seed=0))
+  tf_estimator.train_and_evaluate(
+      estimator, tf_estimator.TrainSpec(input_fn, max_steps=5),
+      tf_estimator.EvalSpec(input_fn, steps=2, start_delay_secs=0, throttle_secs=0))
+  result["coordinator_mode"] = str(estimator.config._distribute_coordinator_mode)
+  result["latest_checkpoint"] = os.path.basename(estimator.latest_checkpoint())
+
+
+result = {"tf_version": tf.__version__}
+with mock.patch.object(os, "environ", multi_worker_test_base.MockOsEnv()):
+  for strategy_name in ("collective", "parameter_server"):
+    cluster = {"chief": [free_address()]}
+    if strategy_name == "parameter_server":
+      cluster["ps"] = [free_address()]
+      tf.distribute.Server(tf.train.ClusterSpec(cluster), job_name="ps", task_index=0)
+    result[strategy_name] = {}
+    thread = threading.Thread(target=chief, args=(cluster, strategy_name, result[strategy_name]))
+    thread.start()
+    thread.join()
+print(json.dumps(result))
+"""
+
 CLUSTER = {"chief": ["chief0:2222"], "worker": ["worker0:2222", "worker1:2222"],
            "ps": ["ps0:2222"]}
 TF_CONFIGS = {
@@ -174,6 +236,18 @@ def test_estimator_symbols_record_tf215_api_names(path, names, names_v1):
     symbol = getattr(symbol, part)
   assert list(vars(symbol)[TF215_API_ATTRS[0]]) == names
   assert list(vars(symbol)[TF215_API_ATTRS_V1[0]]) == names_v1
+
+
+def test_tf_export_lookups_give_tf215s_names_for_every_estimator_symbol(tf215_json):
+  """tf_export.get_v1_names / get_v2_names of each public symbol of tf.compat.v1.estimator and
+  tf.estimator are TF 2.15's (whose lookups read the estimator API's attributes too)."""
+  tf215 = tf215_json(["-m", "tests.legacy.probes", "tf_export_names"])["result"]
+
+  names = probes.tf_export_names(tf_estimator, tf)
+
+  assert names == tf215
+  assert names["v1.Estimator"] == [["estimator.Estimator"], []]
+  assert names["v2.Estimator"] == [[], ["estimator.Estimator"]]
 
 
 def test_patch_tensorflow_and_load_estimator_can_run_again():
@@ -246,6 +320,27 @@ def test_tpu_estimator_embedding_optimizer_is_the_placeholder():
   from tensorflow_estimator.python.estimator.tpu import _tpu_estimator_embedding  # pylint: disable=g-import-not-at-top
   with pytest.raises(compat.TPUNotSupported):
     _tpu_estimator_embedding.AdagradParameters(learning_rate=0.1)
+
+
+def test_tpu_embedding_config_from_feature_columns_names_the_function_called():
+  """TPU embedding stays unsupported on TF >= 2.16; building its configuration from feature
+  columns (which TF 2.15 did without a TPU) fails in one line naming the function called and
+  the removed piece it called."""
+  if not PATCHED:
+    pytest.skip(f"TensorFlow {TF_VERSION} still has tpu_embedding")
+  from tensorflow_estimator.python.estimator.tpu import _tpu_estimator_embedding  # pylint: disable=g-import-not-at-top
+  ids = tf.feature_column.categorical_column_with_identity("ids", num_buckets=10)
+  column = tf.compat.v1.tpu.experimental.embedding_column(ids, dimension=4)
+
+  with pytest.raises(compat.TPUNotSupported) as raised:
+    _tpu_estimator_embedding.get_configs_from_feature_columns([column])
+
+  assert str(raised.value) == (
+      "tensorflow_estimator.python.estimator.tpu._tpu_estimator_embedding."
+      "get_configs_from_feature_columns called tensorflow.python.tpu.tpu_embedding.FeatureConfig, "
+      "but TensorFlow 2.16 removed tensorflow.python.tpu.tpu_embedding, so TPUEstimator's TPU "
+      f"features cannot run on TensorFlow {TF_VERSION}: use TensorFlow 2.15 (Python <= 3.11) or "
+      "a Keras TPU strategy")
 
 
 def test_tpu_estimator_without_tpu_trains_on_cpu(tmp_path, input_fns):
@@ -326,6 +421,22 @@ def test_train_and_evaluate_through_distribute_coordinator_matches_tf215(run_for
   assert current["evaluated"] == {"5": ["accuracy", "checkpoint_path", "loss"]}
   assert current["strategies_seen"] == [["train", "CollectiveAllReduceStrategyV1"],
                                         ["eval", "_DefaultDistributionStrategy"]]
+
+
+@stacks.made_by_the_current_run
+def test_independent_workers_under_a_replaced_os_environ_train_as_on_tf215(run_for_json,
+                                                                           tf215_json):
+  """The Keras choice holds when a program replaces os.environ before Keras is first used, as
+  TensorFlow's multi-worker harness does: a canned DNNClassifier trains in the distribute
+  coordinator's independent-worker flow under both strategies, as on TF 2.15."""
+  current = run_for_json(stacks.CURRENT, ["-c", _REPLACED_ENVIRON_SNIPPET])
+  current_version = current.pop("tf_version")
+  tf215 = tf215_json(["-c", _REPLACED_ENVIRON_SNIPPET])
+
+  assert current == tf215, f"TensorFlow {current_version} differs from 2.15"
+  for strategy_name in ("collective", "parameter_server"):
+    assert current[strategy_name] == {"coordinator_mode": "independent_worker",
+                                      "latest_checkpoint": "model.ckpt-5"}
 
 
 def test_estimator_namespaces_work_after_facade_import():
