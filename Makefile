@@ -7,10 +7,13 @@ LEGACY_VENV ?= .venv-legacy
 PY313_VENV ?= .venv-py313
 TORCH_VENV ?= .venv-torch
 NEXT_VENV ?= .venv-next
+FRAMEWORKS_VENV ?= .venv-frameworks
+FRAMEWORKS_LEGACY_VENV ?= .venv-frameworks-legacy
 DATA_DIR ?= /usr/share/datasets/fashion-mnist
 ARGS ?=
 
-.PHONY: setup setup-legacy setup-py313 bench-peers data train test next-stack test-next
+.PHONY: setup setup-legacy setup-py313 bench-peers data train test next-stack test-next \
+	frameworks-stacks test-frameworks
 
 data:
 	@if [ ! -f $(DATA_DIR)/train-images-idx3-ubyte.gz ]; then \
@@ -64,3 +67,27 @@ next-stack:
 
 test-next: setup-legacy next-stack
 	bash scripts/test_next.sh
+
+# Real frameworks built on tf.estimator (requirements-frameworks-nodeps.txt, installed with --no-deps as
+# docs/legacy.md tells users) on TF 2.21 with pandas 3, and on TF 2.15 as the reference; their programs
+# in tests/frameworks. Not part of `make test`.
+define frameworks_venv  # venv, requirements file
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/pip install -q --upgrade pip
+	$(1)/bin/pip install -q -r $(2) -r requirements-dev.txt
+	$(1)/bin/pip install -q --no-deps -r requirements-frameworks-nodeps.txt
+	touch $(1)/.installed
+endef
+
+$(FRAMEWORKS_VENV)/.installed: requirements.txt requirements-dev.txt requirements-frameworks.txt \
+		requirements-frameworks-nodeps.txt
+	$(call frameworks_venv,$(FRAMEWORKS_VENV),requirements-frameworks.txt)
+
+$(FRAMEWORKS_LEGACY_VENV)/.installed: requirements-legacy.txt requirements-dev.txt \
+		requirements-frameworks-legacy.txt requirements-frameworks-nodeps.txt
+	$(call frameworks_venv,$(FRAMEWORKS_LEGACY_VENV),requirements-frameworks-legacy.txt)
+
+frameworks-stacks: $(FRAMEWORKS_VENV)/.installed $(FRAMEWORKS_LEGACY_VENV)/.installed
+
+test-frameworks: frameworks-stacks
+	bash scripts/test_frameworks.sh

@@ -39,7 +39,7 @@ def run(stack, args, env=None, timeout=DEFAULT_TIMEOUT_SECS, check=True, cwd=REP
   """Runs `python *args` on the stack from cwd (the repo root); returns the CompletedProcess.
 
   Args:
-    stack: CURRENT or LEGACY.
+    stack: a stack of estimator_cnn.base.stacks, e.g. CURRENT or LEGACY.
     args: the Python's arguments, e.g. ["-c", code, ...] or [script, ...].
     env: variables to set on top of this process's environment, from which
       TF_USE_LEGACY_KERAS and ESTIMATOR_CNN_RUNTIME are removed; PYTHONPATH
@@ -47,7 +47,13 @@ def run(stack, args, env=None, timeout=DEFAULT_TIMEOUT_SECS, check=True, cwd=REP
     timeout: seconds before the run fails.
     check: whether to fail the test, showing the output, if the exit code is not 0.
   """
-  command = [python_of(stack), *map(str, args)]
+  return run_python(python_of(stack), stack, args, env, timeout, check, cwd)
+
+
+def run_python(python, stack, args, env=None, timeout=DEFAULT_TIMEOUT_SECS, check=True,
+               cwd=REPO_ROOT):
+  """Like run, on the given Python; `stack` names it in failure messages."""
+  command = [python, *map(str, args)]
   full_env = stacks_lib.subprocess_env(env)
   try:
     result = subprocess.run(command, cwd=cwd, env=full_env, capture_output=True,

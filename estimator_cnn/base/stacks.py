@@ -1,8 +1,9 @@
 """The Pythons of the two stacks, current (TF 2.21) and legacy (TF 2.15), both with the real
-tf.estimator; and of the benchmark's optional PyTorch peer.
+tf.estimator; of the benchmark's optional PyTorch peer; and of TF 2.15 with the frameworks of
+requirements-frameworks-nodeps.txt, the reference of tests/frameworks.
 
 Each comes from an environment variable, else from the repo's virtualenv
-(made by `make setup`, `make setup-legacy` and `make bench-peers`).
+(made by `make setup`, `make setup-legacy`, `make bench-peers` and `make frameworks-stacks`).
 """
 
 import os
@@ -14,10 +15,14 @@ CURRENT = "current"
 LEGACY = "legacy"
 STACKS = (CURRENT, LEGACY)
 TORCH = "torch"  # Not a stack of the package: PyTorch for the benchmark's peer, never required.
+FRAMEWORKS_LEGACY = "frameworks-legacy"  # Not a stack of the package either: only tests/frameworks.
 ENV_VARS = {CURRENT: "ESTIMATOR_CNN_CURRENT_PYTHON", LEGACY: "ESTIMATOR_CNN_LEGACY_PYTHON",
-            TORCH: "ESTIMATOR_CNN_TORCH_PYTHON"}
-VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy", TORCH: ".venv-torch"}
-_MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy", TORCH: "bench-peers"}
+            TORCH: "ESTIMATOR_CNN_TORCH_PYTHON",
+            FRAMEWORKS_LEGACY: "ESTIMATOR_CNN_FRAMEWORKS_LEGACY_PYTHON"}
+VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy", TORCH: ".venv-torch",
+         FRAMEWORKS_LEGACY: ".venv-frameworks-legacy"}
+_MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy", TORCH: "bench-peers",
+                 FRAMEWORKS_LEGACY: "frameworks-stacks"}
 # Variables that would change how estimator_cnn picks TensorFlow and Keras.
 CLEARED_ENV_VARS = ("TF_USE_LEGACY_KERAS", "PYTHONPATH")
 
