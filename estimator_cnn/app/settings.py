@@ -7,7 +7,6 @@ Without any of PLAN_FLAGS, training continues the unfinished plan its model_dir'
 params.json records (its batch size, up to its last step).
 """
 
-import math
 import typing
 
 from estimator_cnn.base.errors import UserError
@@ -47,9 +46,6 @@ def model_params(settings, saved=None):
   saved = saved or {}
   saved_preset = saved.get("preset", presets.DEFAULT_PRESET)
   preset = settings.preset or saved_preset
-  if preset not in presets.PRESETS:
-    raise UserError(f"the model_dir's params.json names an unknown preset, {preset!r}: pass "
-                    f"--preset, one of {', '.join(presets.PRESETS)}")
   params = presets.PRESETS[preset].params
   if preset == saved_preset:
     params.update(saved)
@@ -66,11 +62,6 @@ def model_params(settings, saved=None):
     params[key] = value
   if settings.dtype:
     params["dtype"] = settings.dtype
-  for key, value in params.items():
-    if isinstance(value, float) and not math.isfinite(value):  # An older version wrote them.
-      flag = f", or pass --{key}" if key in presets.DEFAULT_PARAMS else ""
-      raise UserError(f"the model_dir's params.json records {key}={value}, not a finite number: "
-                      f"correct it there{flag}")
   return params
 
 
