@@ -23,8 +23,6 @@ from estimator_cnn.model import presets
 MODES = ("train", "eval", "predict", "train_and_eval", "inspect", "export")
 INVERT_CHOICES = ("auto", "yes", "no")
 DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
-# Flags holding a path, which settings() hands on with ~ expanded (bash leaves it after `=`).
-PATH_FLAGS = ("model_dir", "data_dir", "report_dir", "images", "output", "export_dir")
 DISTRIBUTIONS = ("parameter_server", "multi_worker_mirrored")
 
 TRAINING_MODES = ("train", "train_and_eval")
@@ -332,8 +330,8 @@ def _wrong_mode(name, mode, mode_given):
 
 def settings(flag_values=flags.FLAGS, command="python run.py"):
   """The parsed values of define_all's flags as Settings, knowing which were given; `command`
-  is how the user ran them, for the hints."""
-  values = {name: _expand_user(flag_values[name].value) if name in PATH_FLAGS
+  is how the user ran them, for the hints. Path flags have ~ expanded (bash leaves it after `=`)."""
+  values = {name: _expand_user(flag_values[name].value) if name in settings_lib.PATH_FLAGS
             else flag_values[name].value for name in flag_values}
   explicit = {name for name in values if flag_values[name].present}
   return settings_lib.Settings({**values, "command": command}, explicit)

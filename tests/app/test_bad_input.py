@@ -35,6 +35,11 @@ eval, predict, export and a second     app/test_readers_beside_training.py; trai
   checkpoints
 --model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
                                        here: test_empty_model_dir_is_refused
+a path flag with a symlink loop, a     app/test_path_flags.py (every path flag, every mode; the
+  dangling symlink, a file as a folder   longest --model_dir taken trains and saves);
+  (afile/sub), a name over NAME_MAX, a   base/test_files.py::test_check_path_*
+  path over PATH_MAX with what is
+  written in it
 read-only model_dir: training refused; here: test_read_only_model_dir_is_refused_untouched;
   eval, predict and export only read   app/test_modes.py::test_a_read_only_model_dir_is_only_
   it (eval's events go to the report)    read, ::test_eval_of_a_read_only_model_dir_without_
