@@ -18,9 +18,10 @@ from estimator_cnn.model import presets
 
 # Flags that set a training plan: given any, training follows them, not params.json's plan.
 PLAN_FLAGS = ("steps", "max_steps", "epochs", "batch_size", "recipe")
-# The longest names TensorFlow and the modes write (measured on TF 2.15 and 2.21): a checkpoint's
-# shard before its merge at the largest global step and tensor_bundle's 64-bit random suffix, an
-# event file (its host's name last), an export's variables before their merge.
+# The longest names TensorFlow and the modes write: a checkpoint's shard before its merge, at the
+# largest global step, with tensor_bundle's 64-bit random suffix (seen too long on TF 2.15 and
+# 2.21), an event file (its host's name last), an export's variables before their merge (the
+# same saver's shard, in tf.saved_model's temp-TIMESTAMP folder).
 _SHARD = "part-00000-of-00001.data-00000-of-00001.tempstate18446744073709551615"
 _CHECKPOINT_SHARD = f"model.ckpt-{param_rules.MAX_GLOBAL_STEP}_temp/{_SHARD}"
 _EVAL_EVENTS = "eval/events.out.tfevents.1234567890."  # + the host's name.

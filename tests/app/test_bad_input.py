@@ -46,7 +46,10 @@ read-only model_dir: training refused; here: test_read_only_model_dir_is_refused
                                          report_dir_prints_the_report_only
 disk full mid-training (a real tmpfs): here: test_full_disk_mid_training_stops_in_one_line_then_
   the failed save's *_temp removed at    resumes; training/test_safety.py::test_the_partial_
-  once, a stale one at the next start    files_of_a_failed_save_are_removed_with_the_lock
+  once, a stale one at the next start,   files_of_a_failed_save_are_removed_with_the_lock,
+  and the lock's own temporary file      ::test_the_lock_temporaries_of_ended_processes_are_
+                                         removed_at_the_next_start, ::test_a_lock_write_on_a_
+                                         full_disk_leaves_no_temporary
 disk full, no permission, read-only    app/test_modes.py::test_a_failed_eval_report_keeps_the_
   or Ctrl-C in eval, predict --output,   earlier_one, ::test_failed_predictions_keep_the_earlier_
   export or inspect: nothing partial,    file, ::test_a_failed_export_adds_no_version, ::test_a_
