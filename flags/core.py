@@ -262,7 +262,9 @@ def define_report_flags(flag_values=flags.FLAGS):
                       "--mode=eval, reports/data in --mode=inspect.",
                       flag_values=flag_values)
   flags.DEFINE_list("images", None,
-                    "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated.",
+                    "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated; a "
+                    "name with a comma goes in double quotes, as in CSV: "
+                    "--images='\"a,b.png\",c.png'.",
                     flag_values=flag_values)
   flags.register_validator(
       "images", lambda paths: paths is None or (bool(paths) and all(paths)),

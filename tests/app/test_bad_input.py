@@ -98,6 +98,9 @@ predict_indices 9999 past a smaller    here: test_predict_indices_past_the_test_
   test set (and 99, the last one)
 predict on non-images, empty files,    app/test_predict_files.py::test_bad_files_are_refused_in_one_
   wrong-shape arrays, missing files      line
+--images=a,b.png for a file a,b.png:   app/test_predict_files.py::test_a_name_with_a_comma_is_taken_
+  taken quoted ("a,b.png", as CSV);      quoted_and_unquoted_says_how
+  unquoted, the error says to quote it
 --output not .json or .csv             app/test_predict_files.py::test_output_of_another_extension_
                                          is_refused_before_predicting
 export into a folder that is a file,   report/test_saved_model.py::test_bad_export_dir_is_refused_
