@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import shutil
+import tempfile
 import uuid
 
 from estimator_cnn.base.errors import UserError
@@ -183,11 +184,19 @@ def existing_and_missing(path):
 
 
 def check_writable_folder(path, flag):
-  """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written."""
+  """Raises UserError when --flag's path is empty, a file, or in a place that cannot be written.
+
+  The deepest folder of path that exists is tried with a temporary folder, made and removed
+  at once: os.access says yes to root where writes fail all the same (/proc, say).
+  """
   _check_folder_path(path, flag)
   existing, _ = existing_and_missing(path)
-  if not os.access(existing, os.W_OK):
-    raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to")
+  try:
+    if not os.access(existing, os.W_OK):
+      raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    os.rmdir(tempfile.mkdtemp(prefix=".write-test-", dir=existing))
+  except OSError as e:
+    raise UserError(f"--{flag}={path} is not writable: pick a folder you can write to") from e
 
 
 def write_results(output_dir, name, content, markdown):

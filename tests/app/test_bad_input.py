@@ -40,6 +40,10 @@ a path flag with a symlink loop, a     app/test_path_flags.py (every path flag, 
   (afile/sub), a name over NAME_MAX, a   base/test_files.py::test_check_path_*
   path over PATH_MAX with what is
   written in it
+eval with an unwritable --report_dir   here: test_eval_with_an_unwritable_report_dir_writes_nothing
+  (read-only, or /proc, which os.access
+  calls writable for root): refused
+  before the evaluation's event file
 read-only model_dir: training refused; here: test_read_only_model_dir_is_refused_untouched;
   eval, predict and export only read   app/test_modes.py::test_a_read_only_model_dir_is_only_
   it (eval's events go to the report)    read, ::test_eval_of_a_read_only_model_dir_without_
@@ -530,6 +534,26 @@ def test_a_flag_replaces_the_broken_value_it_names(fixture_data, trained, tmp_pa
   with open(path) as f:
     assert json.load(f)["learning_rate"] == 0.01
   capsys.readouterr()
+
+
+@pytest.mark.parametrize("where", ["read-only folder", "/proc"])
+def test_eval_with_an_unwritable_report_dir_writes_nothing(fixture_data, trained, tmp_path, capsys,
+                                                           where):
+  """Refused before the evaluation, which would add an event file to MODEL_DIR/eval; /proc is
+  a place os.access calls writable for root."""
+  model_dir = copy_of(trained, tmp_path)
+  folder = str(tmp_path / "reports")
+  os.mkdir(folder)
+  report_dir = (os.path.join(folder, "report") if where == "read-only folder"
+                else f"/proc/estimator_cnn-{os.getpid()}")
+  before = snapshot(model_dir)
+  with read_only(folder):
+    assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                          "--mode=eval", f"--report_dir={report_dir}") == 1
+  captured = capsys.readouterr()
+  assert captured.err == (f"error: --report_dir={report_dir} is not writable: pick a folder you "
+                          "can write to\n") and captured.out == ""
+  assert snapshot(model_dir) == before and os.listdir(folder) == []
 
 
 def test_eval_on_zero_test_images_is_refused(trained, tmp_path, capsys):
