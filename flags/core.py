@@ -14,22 +14,15 @@ import os
 
 from absl import flags
 from absl import logging as absl_logging
-import numpy as np
 
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.data import user_images
+from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
 
 MODES = ("train", "eval", "predict", "train_and_eval", "inspect", "export")
-MAX_GLOBAL_STEP = 2**63 - 1  # The global step is an int64.
 INVERT_CHOICES = ("auto", "yes", "no")
-OPTIMIZERS = ("adam", "gradient_descent")
 DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
-DTYPES = ("float32", "bfloat16")
-# Training computes in float32: a larger learning rate is infinite there (1e308 is inf).
-MAX_LEARNING_RATE = float(np.finfo(np.float32).max)
-# Flags holding a path, which settings() hands on with ~ expanded (bash leaves it after `=`).
-PATH_FLAGS = ("model_dir", "data_dir", "report_dir", "images", "output", "export_dir")
 DISTRIBUTIONS = ("parameter_server", "multi_worker_mirrored")
 
 TRAINING_MODES = ("train", "train_and_eval")
@@ -115,7 +108,8 @@ def define_model_flags(flag_values=flags.FLAGS):
   """The network: conv blocks and dropouts; unset flags keep the model_dir's or the default."""
   flags.DEFINE_integer("conv_blocks", None,
                        "Conv blocks: 2 (32, 64 filters) or 3 (32, 64, 128). Default 3.",
-                       lower_bound=2, upper_bound=3, flag_values=flag_values)
+                       lower_bound=min(param_rules.CONV_BLOCKS),
+                       upper_bound=max(param_rules.CONV_BLOCKS), flag_values=flag_values)
   flags.DEFINE_float("dropout_pool2", None,
                      "Dropout rate after pool 2, in [0, 1). Default 0.25.",
                      flag_values=flag_values)
@@ -126,31 +120,35 @@ def define_model_flags(flag_values=flags.FLAGS):
                      "Dropout rate after the dense layer, in [0, 1). Default 0.4.",
                      flag_values=flag_values)
   for name in DROPOUT_FLAGS:
-    flags.register_validator(name, lambda value: value is None or 0.0 <= value < 1.0,
-                             message=f"--{name} must be in [0, 1), e.g. --{name}=0.25",
-                             flag_values=flag_values)
+    _register_rule(name, "0.25", flag_values)
+
+
+def _register_rule(name, example, flag_values):
+  """Validates --name by its model param's rule (model.param_rules), as params.json is."""
+  rule = param_rules.RULES[name]
+  flags.register_validator(name, lambda value: value is None or rule.accepts(value),
+                           message=f"--{name} must be {rule.expected}, e.g. --{name}={example}",
+                           flag_values=flag_values)
 
 
 def define_training_flags(flag_values=flags.FLAGS):
   """Optimizer, learning rate, step budget, batch size and how often to report."""
-  flags.DEFINE_enum("optimizer", None, OPTIMIZERS,
+  flags.DEFINE_enum("optimizer", None, param_rules.OPTIMIZERS,
                     "Optimizer. Default: the preset's (adam).",
                     flag_values=flag_values)
   flags.DEFINE_float("learning_rate", None,
                      "Learning rate. Default: the preset's (0.001).",
                      flag_values=flag_values)
-  flags.register_validator(
-      "learning_rate", lambda value: value is None or 0 < value <= MAX_LEARNING_RATE,
-      message=f"--learning_rate must be > 0 and at most {MAX_LEARNING_RATE:.4g} (float32's "
-      "largest number, which training computes in), e.g. --learning_rate=0.001",
-      flag_values=flag_values)
+  _register_rule("learning_rate", "0.001", flag_values)
   flags.DEFINE_integer("steps", None,
                        "Training steps to add to the model_dir's global step. Default: the "
                        "preset's budget (1500 for blog_cnn).",
-                       lower_bound=1, upper_bound=MAX_GLOBAL_STEP, flag_values=flag_values)
+                       lower_bound=1, upper_bound=param_rules.MAX_GLOBAL_STEP,
+                       flag_values=flag_values)
   flags.DEFINE_integer("max_steps", None,
                        "Train up to this absolute global step (nothing to do once reached).",
-                       lower_bound=1, upper_bound=MAX_GLOBAL_STEP, flag_values=flag_values)
+                       lower_bound=1, upper_bound=param_rules.MAX_GLOBAL_STEP,
+                       flag_values=flag_values)
   flags.register_multi_flags_validator(
       ["steps", "max_steps"], lambda values: values["steps"] is None or values["max_steps"] is None,
       message="--steps (added to the global step) and --max_steps (absolute) exclude each other: "
@@ -244,7 +242,7 @@ def define_preset_flags(flag_values=flags.FLAGS):
 
 def define_performance_flags(flag_values=flags.FLAGS):
   """--dtype and --recipe: how fast training runs."""
-  flags.DEFINE_enum("dtype", None, DTYPES,
+  flags.DEFINE_enum("dtype", None, param_rules.DTYPES,
                     "Compute dtype. bfloat16: bf16 compute with float32 variables, loss and "
                     "softmax (checkpoints stay float32); on a CPU without AVX512_BF16 or AMX it "
                     "says so and trains in float32. Default: --recipe's, else the model_dir's, "
@@ -264,7 +262,9 @@ def define_report_flags(flag_values=flags.FLAGS):
                       "--mode=eval, reports/data in --mode=inspect.",
                       flag_values=flag_values)
   flags.DEFINE_list("images", None,
-                    "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated.",
+                    "PNG, JPEG or .npy files to classify in --mode=predict, comma-separated; a "
+                    "name with a comma goes in double quotes, as in CSV: "
+                    "--images='\"a,b.png\",c.png'.",
                     flag_values=flag_values)
   flags.register_validator(
       "images", lambda paths: paths is None or (bool(paths) and all(paths)),
@@ -332,8 +332,8 @@ def _wrong_mode(name, mode, mode_given):
 
 def settings(flag_values=flags.FLAGS, command="python run.py"):
   """The parsed values of define_all's flags as Settings, knowing which were given; `command`
-  is how the user ran them, for the hints."""
-  values = {name: _expand_user(flag_values[name].value) if name in PATH_FLAGS
+  is how the user ran them, for the hints. Path flags have ~ expanded (bash leaves it after `=`)."""
+  values = {name: _expand_user(flag_values[name].value) if name in settings_lib.PATH_FLAGS
             else flag_values[name].value for name in flag_values}
   explicit = {name for name in values if flag_values[name].present}
   return settings_lib.Settings({**values, "command": command}, explicit)

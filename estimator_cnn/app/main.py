@@ -3,6 +3,8 @@ TensorFlow, so it needs neither tf-keras nor tf.estimator."""
 
 import importlib
 
+from estimator_cnn.app import settings as settings_lib
+
 _ACTIONS = {
     "train": "estimator_cnn.app.train:train",
     "train_and_eval": "estimator_cnn.app.cluster:train_and_eval",
@@ -13,7 +15,8 @@ _ACTIONS = {
 
 
 def run(settings):
-  """Runs settings.mode."""
+  """Runs settings.mode, once its path flags are usable (settings.check_paths)."""
+  settings_lib.check_paths(settings)
   if settings.mode == "predict":
     action = "estimator_cnn.app.modes:" + ("predict_files" if settings.images else "predict")
   else:

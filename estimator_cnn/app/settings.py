@@ -7,15 +7,44 @@ Without any of PLAN_FLAGS, training continues the unfinished plan its model_dir'
 params.json records (its batch size, up to its last step).
 """
 
-import math
+import socket
 import typing
 
+from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
 
 
 # Flags that set a training plan: given any, training follows them, not params.json's plan.
 PLAN_FLAGS = ("steps", "max_steps", "epochs", "batch_size", "recipe")
+# The longest names TensorFlow and the modes write: a checkpoint's shard before its merge, at the
+# largest global step, with tensor_bundle's 64-bit random suffix (seen too long on TF 2.15 and
+# 2.21), an event file (its host's name last), an export's variables before their merge (the
+# same saver's shard, in tf.saved_model's temp-TIMESTAMP folder).
+_SHARD = "part-00000-of-00001.data-00000-of-00001.tempstate18446744073709551615"
+_CHECKPOINT_SHARD = f"model.ckpt-{param_rules.MAX_GLOBAL_STEP}_temp/{_SHARD}"
+_EVAL_EVENTS = "eval/events.out.tfevents.1234567890."  # + the host's name.
+_EXPORT_SHARD = f"temp-1234567890/variables/variables_temp/{_SHARD}"
+_STAGING = ".tmp-" + 32 * "0"  # base.files.folder_written_atomically's, inside or beside (.NAME).
+_EXPORT_STAGING = ".export-12345678"  # report.saved_model's, beside export_dir (.NAME).
+_WRITE_ATOMICALLY = ".tmp"  # base.files.write_atomically's, beside the file.
+
+
+def _path_rooms():
+  """{path flag: (characters written below it at most, added to its last name at most)}."""
+  events = _EVAL_EVENTS + socket.gethostname()
+  return {
+      "model_dir": (max(len(_CHECKPOINT_SHARD), len(events)), 0),
+      "report_dir": (len(f"{_STAGING}/{events}"), len(_STAGING) + 1),
+      "export_dir": (len(f"{_EXPORT_STAGING}/{_EXPORT_SHARD}"), len(_EXPORT_STAGING) + 1),
+      "output": (0, len(_WRITE_ATOMICALLY)),
+      "data_dir": (0, 0),
+      "images": (0, 0),
+  }
+
+
+PATH_FLAGS = tuple(_path_rooms())  # run.py's flags that hold a path (--images: several).
 
 
 class Settings:
@@ -28,6 +57,19 @@ class Settings:
   def given(self, name):
     """The value if it was given explicitly, else None."""
     return getattr(self, name) if name in self.explicit else None
+
+
+def check_paths(settings):
+  """Raises UserError in one line for the first path flag given (PATH_FLAGS; none has a default)
+  that cannot be used here: a symbolic link along it loops or points nowhere, a file stands for
+  a folder, a name or the whole path is too long for what is written there
+  (base.files.check_path)."""
+  rooms = _path_rooms()
+  for flag in sorted(settings.explicit & set(rooms), key=PATH_FLAGS.index):
+    value = getattr(settings, flag)
+    for path in value if isinstance(value, list) else [value]:
+      if path:
+        files.check_path(path, flag, *rooms[flag])
 
 
 class TrainingPlan(typing.NamedTuple):
@@ -47,9 +89,6 @@ def model_params(settings, saved=None):
   saved = saved or {}
   saved_preset = saved.get("preset", presets.DEFAULT_PRESET)
   preset = settings.preset or saved_preset
-  if preset not in presets.PRESETS:
-    raise UserError(f"the model_dir's params.json names an unknown preset, {preset!r}: pass "
-                    f"--preset, one of {', '.join(presets.PRESETS)}")
   params = presets.PRESETS[preset].params
   if preset == saved_preset:
     params.update(saved)
@@ -66,11 +105,6 @@ def model_params(settings, saved=None):
     params[key] = value
   if settings.dtype:
     params["dtype"] = settings.dtype
-  for key, value in params.items():
-    if isinstance(value, float) and not math.isfinite(value):  # An older version wrote them.
-      flag = f", or pass --{key}" if key in presets.DEFAULT_PARAMS else ""
-      raise UserError(f"the model_dir's params.json records {key}={value}, not a finite number: "
-                      f"correct it there{flag}")
   return params
 
 

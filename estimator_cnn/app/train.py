@@ -11,6 +11,7 @@ from estimator_cnn.base.errors import TrainingInterrupted, UserError
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import splits
 from estimator_cnn.model import model_fn
+from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
 from estimator_cnn.training import best
 from estimator_cnn.training import build
@@ -23,8 +24,12 @@ RUNS_ROOT = "runs"
 
 
 def checked_params(settings, stored, saved=None, checkpoint=None):
-  """The model params of settings over the model_dir's saved ones; raises UserError when the
-  checkpoint's {variable: shape}, stored, are another network's."""
+  """The model params of settings over settings.model_dir's saved ones; raises UserError when a
+  saved one breaks its rule (model.param_rules), then when the checkpoint's {variable: shape},
+  stored, are another network's."""
+  if saved:
+    param_rules.check_saved(os.path.join(settings.model_dir, model_dir_lib.PARAMS_FILE), saved,
+                            settings.explicit)
   params = settings_lib.model_params(settings, saved)
   if checkpoint:
     model_dir_lib.check_checkpoint_matches(checkpoint, stored, model_fn.variable_shapes(params))

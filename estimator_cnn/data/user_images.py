@@ -46,6 +46,7 @@ def load_images(paths, invert="auto", max_pixels=MAX_IMAGE_PIXELS):
   Raises:
     UserError: naming the first file that is missing, empty or not a usable image.
   """
+  _check_not_split_at_a_comma(paths)
   images, names, inverted = [], [], []
   for path in paths:
     raw_images = _read_file(path, max_pixels)
@@ -55,6 +56,20 @@ def load_images(paths, invert="auto", max_pixels=MAX_IMAGE_PIXELS):
       names.append(f"{path}[{index}]" if len(raw_images) > 1 else path)
       inverted.append(was_inverted)
   return np.stack(images), names, inverted
+
+
+def _check_not_split_at_a_comma(paths):
+  """Raises UserError when missing paths joined with their neighbours by commas name a file:
+  --images=a,b.png split a,b.png, which absl's list flags read quoted, as CSV does."""
+  for start, path in enumerate(paths):
+    if os.path.exists(path):
+      continue
+    for end in range(start + 2, len(paths) + 1):
+      joined = ",".join(paths[start:end])
+      if os.path.isfile(joined):
+        quoted = joined.replace('"', '""')
+        raise UserError(f"{path} does not exist, but {joined} does: --images splits at commas; "
+                        f"quote a name that holds one, as in CSV: --images='\"{quoted}\"'")
 
 
 def _read_file(path, max_pixels):

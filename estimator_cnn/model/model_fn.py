@@ -4,6 +4,7 @@ from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.base.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import networks
+from estimator_cnn.model import param_rules
 from estimator_cnn.model import precision
 from estimator_cnn.model import presets
 from estimator_cnn.model import sync_replicas
@@ -14,7 +15,6 @@ OPTIMIZERS = {
     "adam": v1.train.AdamOptimizer,
     "gradient_descent": v1.train.GradientDescentOptimizer,
 }
-LR_SCHEDULES = ("constant", "warmup_cosine")
 
 
 def learning_rate(params):
@@ -27,7 +27,8 @@ def learning_rate(params):
   if schedule == "constant":
     return params["learning_rate"]
   if schedule != "warmup_cosine":
-    raise ValueError(f"unknown lr_schedule {schedule!r}; schedules: {', '.join(LR_SCHEDULES)}")
+    raise ValueError(f"unknown lr_schedule {schedule!r}; schedules: "
+                     f"{', '.join(param_rules.LR_SCHEDULES)}")
   step = tf.cast(v1.train.get_global_step(), tf.float32)
   warmup = float(params.get("warmup_steps", 0))
   decayed = v1.train.cosine_decay(params["learning_rate"], step - warmup,

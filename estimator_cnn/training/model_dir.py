@@ -13,11 +13,10 @@ import tempfile
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.model import param_rules
 
 PARAMS_FILE = "params.json"
-# params.json's entry for the training plan, apart from the model params: batch_size,
-# last_step (the absolute global step it trains to) and recipe (--recipe's name, if any).
-PLAN_KEY = "plan"
+PLAN_KEY = param_rules.PLAN_KEY
 DAMAGED_SUFFIX = ".damaged"  # Files of a damaged checkpoint, renamed by set_aside.
 INDEX_FILE = "checkpoint"  # tf.estimator's list of checkpoints, the latest named first.
 
@@ -334,11 +333,10 @@ def load_params(model_dir):
 
 
 def _checked_plan(model_dir, plan):
-  """params.json's training plan ({"batch_size", "last_step"[, "recipe"]}) or None, checked."""
-  if plan is not None and not (isinstance(plan, dict) and all(
-      isinstance(plan.get(key), int) and plan[key] > 0 for key in ("batch_size", "last_step"))):
-    raise UserError(f"{os.path.join(model_dir, PARAMS_FILE)} holds a damaged training plan "
-                    f"({PLAN_KEY!r}): delete that entry, or pass --steps or --max_steps")
+  """params.json's training plan ({"batch_size", "last_step"[, "recipe"]}) or None, checked
+  (model.param_rules.check_plan)."""
+  if plan is not None:
+    param_rules.check_plan(os.path.join(model_dir, PARAMS_FILE), plan)
   return plan
 
 

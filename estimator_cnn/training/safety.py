@@ -13,6 +13,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -29,6 +30,9 @@ LOCK_FILE = ".estimator_cnn.lock"
 # (model.ckpt-N_temp/, *.tempstate*) and files written under a temporary name then renamed
 # (checkpoint.tmp*, graph.pbtxt.tmp*, params.json.tmp).
 PARTIAL_FILE_PATTERNS = ("*_temp", "*.tempstate*", "*.tmp*")
+# The lock's own temporary names (ModelDirLock), hidden from PARTIAL_FILE_PATTERNS by their dot;
+# left behind when their process died or a full disk stopped the write.
+LOCK_TEMPORARY = re.compile(re.escape(LOCK_FILE) + r"\.(\d+)\.(tmp|stale)")
 v1 = tf.compat.v1
 
 
@@ -43,9 +47,15 @@ def _process_alive(pid):
 
 
 def partial_files(model_dir):
-  """Leftovers in model_dir of writes that never finished, e.g. after a SIGKILL."""
-  return sorted({path for pattern in PARTIAL_FILE_PATTERNS
-                 for path in glob.glob(os.path.join(glob.escape(model_dir), pattern))})
+  """Leftovers in model_dir of writes that never finished, e.g. after a SIGKILL; the lock's
+  temporary files only once their process has ended."""
+  found = {path for pattern in PARTIAL_FILE_PATTERNS
+           for path in glob.glob(os.path.join(glob.escape(model_dir), pattern))}
+  for path in glob.glob(os.path.join(glob.escape(model_dir), glob.escape(LOCK_FILE) + ".*")):
+    match = LOCK_TEMPORARY.fullmatch(os.path.basename(path))
+    if match and not _process_alive(int(match.group(1))):
+      found.add(path)
+  return sorted(found)
 
 
 def _remove(path):
@@ -81,15 +91,16 @@ class ModelDirLock:
   def _try_create(self):
     """Creates the lock with its content in one step (a hard link), so it is never seen empty."""
     temp = f"{self._path}.{os.getpid()}.tmp"
-    with open(temp, "w") as f:
-      json.dump({"pid": os.getpid(), "host": socket.gethostname(),
-                 "started": datetime.datetime.now().isoformat(timespec="seconds")}, f)
     try:
+      with open(temp, "w") as f:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname(),
+                   "started": datetime.datetime.now().isoformat(timespec="seconds")}, f)
       os.link(temp, self._path)
     except FileExistsError:
       return False
     finally:
-      os.remove(temp)
+      with contextlib.suppress(FileNotFoundError):
+        os.remove(temp)  # Also when the write failed: a full disk leaves it empty.
     return True
 
   def __enter__(self):

@@ -35,13 +35,25 @@ eval, predict, export and a second     app/test_readers_beside_training.py; trai
   checkpoints
 --model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
                                        here: test_empty_model_dir_is_refused
+a path flag with a symlink loop, a     app/test_path_flags.py (every path flag, every mode; the
+  dangling symlink, a file as a folder   longest --model_dir taken trains and saves);
+  (afile/sub), a name over NAME_MAX, a   base/test_files.py::test_check_path_*
+  path over PATH_MAX with what is
+  written in it
+eval with an unwritable --report_dir   here: test_eval_with_an_unwritable_report_dir_writes_nothing
+  (read-only, or /proc, which os.access
+  calls writable for root): refused
+  before the evaluation's event file
 read-only model_dir: training refused; here: test_read_only_model_dir_is_refused_untouched;
   eval, predict and export only read   app/test_modes.py::test_a_read_only_model_dir_is_only_
   it (eval's events go to the report)    read, ::test_eval_of_a_read_only_model_dir_without_
                                          report_dir_prints_the_report_only
 disk full mid-training (a real tmpfs): here: test_full_disk_mid_training_stops_in_one_line_then_
   the failed save's *_temp removed at    resumes; training/test_safety.py::test_the_partial_
-  once, a stale one at the next start    files_of_a_failed_save_are_removed_with_the_lock
+  once, a stale one at the next start,   files_of_a_failed_save_are_removed_with_the_lock,
+  and the lock's own temporary file      ::test_the_lock_temporaries_of_ended_processes_are_
+                                         removed_at_the_next_start, ::test_a_lock_write_on_a_
+                                         full_disk_leaves_no_temporary
 disk full, no permission, read-only    app/test_modes.py::test_a_failed_eval_report_keeps_the_
   or Ctrl-C in eval, predict --output,   earlier_one, ::test_failed_predictions_keep_the_earlier_
   export or inspect: nothing partial,    file, ::test_a_failed_export_adds_no_version, ::test_a_
@@ -72,8 +84,11 @@ a batch larger than the training split here: test_a_batch_larger_than_the_traini
   (--train_subset, the recipe's split)   refused_before_anything_is_written
 a preset's split larger than           here: test_a_split_larger_than_train_subset_says_to_raise_it;
   --train_subset                         data/test_splits.py
-params.json holding Infinity or NaN    here: test_a_non_finite_value_in_params_json_is_refused
-  (an older version wrote it)
+params.json hand-edited: a value      here: test_a_hand_edited_params_json_is_refused_untouched
+  breaking its flag's rule ("three",     (train and eval), test_a_flag_replaces_the_broken_value_
+  true, 7, 1.5, "sgdx", "fast",           it_names; model/test_param_rules.py (every rule, the
+  Infinity an older version wrote), an   flags', the plan's); app/test_resume_plan.py::test_a_
+  unknown preset or key, a broken plan   damaged_plan_is_one_line
 IDX files of 0 training or 0 test      here: test_bad_data_is_refused_before_anything_is_written,
   images (train, eval)                   test_eval_on_zero_test_images_is_refused
 a CSV separated by semicolons: a short here: test_a_csv_separated_by_semicolons_is_a_short_line
@@ -87,6 +102,9 @@ predict_indices 9999 past a smaller    here: test_predict_indices_past_the_test_
   test set (and 99, the last one)
 predict on non-images, empty files,    app/test_predict_files.py::test_bad_files_are_refused_in_one_
   wrong-shape arrays, missing files      line
+--images=a,b.png for a file a,b.png:   app/test_predict_files.py::test_a_name_with_a_comma_is_taken_
+  taken quoted ("a,b.png", as CSV);      quoted_and_unquoted_says_how
+  unquoted, the error says to quote it
 --output not .json or .csv             app/test_predict_files.py::test_output_of_another_extension_
                                          is_refused_before_predicting
 export into a folder that is a file,   report/test_saved_model.py::test_bad_export_dir_is_refused_
@@ -106,7 +124,6 @@ a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its
 
 import json
 import os
-import re
 import shlex
 
 import numpy as np
@@ -459,23 +476,84 @@ def test_a_split_larger_than_train_subset_says_to_raise_it(fixture_data, tmp_pat
   assert os.listdir(tmp_path) == []
 
 
-def test_a_non_finite_value_in_params_json_is_refused(fixture_data, trained, tmp_path, capsys):
-  model_dir = copy_of(trained, tmp_path)
+HAND_EDITED_PARAMS = {  # params.json's entry: the error after "error: MODEL_DIR/params.json".
+    '"conv_blocks": "three"': ': conv_blocks must be 2 or 3, not "three": correct it there, or '
+                               "pass --conv_blocks",
+    '"conv_blocks": 7': ": conv_blocks must be 2 or 3, not 7: correct it there, or pass "
+                        "--conv_blocks",
+    '"conv_blocks": true': ": conv_blocks must be 2 or 3, not true: correct it there, or pass "
+                           "--conv_blocks",
+    '"dropout_dense": 1.5': ": dropout_dense must be in [0, 1), not 1.5: correct it there, or "
+                            "pass --dropout_dense",
+    '"optimizer": "sgdx"': ': optimizer must be one of adam, gradient_descent, not "sgdx": '
+                           "correct it there, or pass --optimizer",
+    '"learning_rate": "fast"': ": learning_rate must be > 0 and at most 3.403e+38 (float32's "
+                               'largest number, which training computes in), not "fast": correct '
+                               "it there, or pass --learning_rate",
+    '"learning_rate": Infinity': ": learning_rate must be > 0 and at most 3.403e+38 (float32's "
+                                 "largest number, which training computes in), not Infinity: "
+                                 "correct it there, or pass --learning_rate",
+    '"preset": "blog"': ': preset must be one of blog_cnn, tf_tutorial, keras_cnn, small_cnn, '
+                        'bn_cnn, mlp, small_conv2, not "blog": correct it there, or pass --preset',
+    '"colour": "red"': ' holds an unknown key, "colour" (set to "red"): delete it there; the keys '
+                       "are preset, conv_blocks, ",
+}
+
+
+def _edit_params(model_dir, entry):
+  """Sets params.json's entry (JSON text such as '"conv_blocks": 7') as a hand edit would."""
   path = os.path.join(model_dir, model_dir_lib.PARAMS_FILE)
   with open(path) as f:
-    text = f.read()
+    saved = json.load(f)
   with open(path, "w") as f:
-    f.write(re.sub(r'"learning_rate": [^,\n]+', '"learning_rate": Infinity', text))
+    json.dump({**saved, **json.loads("{" + entry + "}")}, f)
+  return path
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.parametrize("entry", HAND_EDITED_PARAMS)
+def test_a_hand_edited_params_json_is_refused_untouched(fixture_data, trained, tmp_path, capsys,
+                                                         entry, mode):
+  """Before anything is written (the plan's last step, an event file) and before the checkpoint
+  is checked: conv_blocks 7 is params.json's mistake, not the checkpoint's."""
+  model_dir = copy_of(trained, tmp_path)
+  path = _edit_params(model_dir, entry)
   before = snapshot(model_dir)
-  common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", "--steps=1"]
-  assert run_in_process(*common) == 1
-  assert capsys.readouterr().err == (
-      "error: the model_dir's params.json records learning_rate=inf, not a finite number: "
-      "correct it there, or pass --learning_rate\n")
-  assert snapshot(model_dir) == before
-  assert run_in_process(*common, "--learning_rate=0.01") == 0
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                        f"--mode={mode}", *(["--steps=1"] if mode == "train" else [])) == 1
+  captured = capsys.readouterr()
+  assert_one_line_error(captured.err, f"error: {path}{HAND_EDITED_PARAMS[entry]}")
+  assert snapshot(model_dir) == before and "Traceback" not in captured.out
+
+
+def test_a_flag_replaces_the_broken_value_it_names(fixture_data, trained, tmp_path, capsys):
+  model_dir = copy_of(trained, tmp_path)
+  path = _edit_params(model_dir, '"learning_rate": Infinity')
+  assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", "--steps=1",
+                        "--learning_rate=0.01") == 0
   with open(path) as f:
     assert json.load(f)["learning_rate"] == 0.01
+  capsys.readouterr()
+
+
+@pytest.mark.parametrize("where", ["read-only folder", "/proc"])
+def test_eval_with_an_unwritable_report_dir_writes_nothing(fixture_data, trained, tmp_path, capsys,
+                                                           where):
+  """Refused before the evaluation, which would add an event file to MODEL_DIR/eval; /proc is
+  a place os.access calls writable for root."""
+  model_dir = copy_of(trained, tmp_path)
+  folder = str(tmp_path / "reports")
+  os.mkdir(folder)
+  report_dir = (os.path.join(folder, "report") if where == "read-only folder"
+                else f"/proc/estimator_cnn-{os.getpid()}")
+  before = snapshot(model_dir)
+  with read_only(folder):
+    assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}",
+                          "--mode=eval", f"--report_dir={report_dir}") == 1
+  captured = capsys.readouterr()
+  assert captured.err == (f"error: --report_dir={report_dir} is not writable: pick a folder you "
+                          "can write to\n") and captured.out == ""
+  assert snapshot(model_dir) == before and os.listdir(folder) == []
 
 
 def test_eval_on_zero_test_images_is_refused(trained, tmp_path, capsys):

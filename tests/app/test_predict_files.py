@@ -221,3 +221,19 @@ def test_output_holds_the_predictions_of_test_images_too(fixture_data, tiny_mode
     rows = list(csv.reader(f))[1:]
   assert [row[:3] for row in rows] == [[p["image"], "false", p["top3"][0]["class"]]
                                        for p in saved["predictions"]]
+
+
+def test_a_name_with_a_comma_is_taken_quoted_and_unquoted_says_how(tiny_model_dir, tmp_path,
+                                                                    capsys, monkeypatch):
+  """absl's list flags split as a CSV line is: double quotes keep a comma in a name."""
+  monkeypatch.chdir(tmp_path)
+  np.save("a,b.npy", np.zeros((28, 28)))
+  np.save("c.npy", np.zeros((28, 28)))
+  common = [f"--model_dir={tiny_model_dir}", "--mode=predict"]
+  assert run_in_process(*common, '--images="a,b.npy",c.npy') == 0
+  assert [line.split(":")[0] for line in capsys.readouterr().out.splitlines()[1:]] == [
+      "a,b.npy", "c.npy"]
+  assert run_in_process(*common, "--images=c.npy,a,b.npy") == 1
+  assert capsys.readouterr().err == (
+      "error: a does not exist, but a,b.npy does: --images splits at commas; quote a name that "
+      "holds one, as in CSV: --images='\"a,b.npy\"'\n")

@@ -9,9 +9,9 @@ from estimator_cnn.base import cpu
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import model_fn
+from estimator_cnn.model import param_rules
 from estimator_cnn.model import precision
 from estimator_cnn.model import presets
-from flags import core as flags_core
 from tests import idx_fixtures
 from tests.helpers import parse_settings, run_in_process
 
@@ -20,8 +20,8 @@ FAST = presets.TUNED_RECIPES["fast"]
 
 
 def test_flag_choices_match_the_library():
-  assert set(flags_core.DTYPES) == set(precision.DTYPES)
-  assert all(recipe.get("lr_schedule", "constant") in model_fn.LR_SCHEDULES
+  assert set(param_rules.DTYPES) == set(precision.DTYPES)
+  assert all(recipe.get("lr_schedule", "constant") in param_rules.LR_SCHEDULES
              for recipe in presets.TUNED_RECIPES.values())
 
 

@@ -108,7 +108,7 @@ def test_a_finished_plan_or_none_is_not_continued(tmp_path):
                                   {"batch_size": 10, "last_step": 0}])
 def test_a_damaged_plan_is_one_line(tmp_path, plan):
   (tmp_path / "params.json").write_text(json.dumps({"preset": "blog_cnn", "plan": plan}))
-  with pytest.raises(UserError, match=r"params.json holds a damaged training plan \('plan'\): "
-                     "delete that entry, or pass --steps or --max_steps"):
+  with pytest.raises(UserError, match=r"params.json: plan.*: correct it there, or delete the "
+                     "'plan' entry and pass --steps or --max_steps"):
     model_dir_lib.training_start(str(tmp_path))
   assert model_dir_lib.load_params(str(tmp_path)) == {"preset": "blog_cnn"}

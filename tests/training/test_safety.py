@@ -106,6 +106,32 @@ def test_the_partial_files_of_a_failed_save_are_removed_with_the_lock(tmp_path):
   assert os.listdir(tmp_path) == ["model.ckpt-0.index"]
 
 
+def test_the_lock_temporaries_of_ended_processes_are_removed_at_the_next_start(tmp_path):
+  """A full disk left .estimator_cnn.lock.PID.tmp empty; a live process's is its lock attempt."""
+  dead, alive = dead_pid(), os.getppid()
+  for name in (f"{safety.LOCK_FILE}.{dead}.tmp", f"{safety.LOCK_FILE}.{dead}.stale",
+               f"{safety.LOCK_FILE}.{alive}.tmp"):
+    (tmp_path / name).write_text("")
+  printed = []
+  with safety.ModelDirLock(str(tmp_path), printer=printed.append):
+    pass
+  assert os.listdir(tmp_path) == [f"{safety.LOCK_FILE}.{alive}.tmp"]
+  assert printed == [f"removed 2 partial file(s) of an interrupted run: {safety.LOCK_FILE}.{dead}"
+                     f".stale, {safety.LOCK_FILE}.{dead}.tmp"]
+
+
+def test_a_lock_write_on_a_full_disk_leaves_no_temporary(tmp_path, monkeypatch):
+  def full_disk(*args, **kwargs):
+    del args, kwargs
+    raise OSError(28, "No space left on device")
+
+  monkeypatch.setattr(safety.json, "dump", full_disk)
+  with pytest.raises(OSError, match="No space left on device"):
+    with safety.ModelDirLock(str(tmp_path)):
+      pass
+  assert os.listdir(tmp_path) == []
+
+
 def save_series(model_dir, weights):
   """Saves one checkpoint per weight vector, at steps 1, 2, ...; returns their paths."""
   paths = []
