@@ -9,6 +9,7 @@ then gives the program the face chosen.
 
 import ast
 import os
+import zipimport
 
 from estimator_cnn.legacy import compat
 from estimator_cnn.legacy import tf1_face
@@ -91,6 +92,16 @@ def _imported_files(tree, path, root):
           yield found
 
 
+def _read(path):
+  """The text of the file at path, also of one in a zip (a zip's __main__.py, as python runs
+  zips)."""
+  if os.path.isfile(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+      return f.read()
+  return zipimport.zipimporter(os.path.dirname(path)).get_data(path).decode(
+      "utf-8", errors="replace")
+
+
 def own_sources(entry, root):
   """{path: source} of the entry file and of the modules under root it imports, transitively."""
   sources, pending = {}, [os.path.abspath(entry)]
@@ -98,8 +109,7 @@ def own_sources(entry, root):
     path = pending.pop()
     if path in sources:
       continue
-    with open(path, encoding="utf-8", errors="replace") as f:
-      sources[path] = f.read()
+    sources[path] = _read(path)
     try:
       tree = ast.parse(sources[path])
     except SyntaxError:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 
 import pytest
 
@@ -24,8 +25,8 @@ PROBE = '''
 import json, os, sys
 path, file = list(sys.path), __file__
 os.chdir(os.path.dirname(os.getcwd()))
-with open(os.path.join(os.path.dirname(file), "data.txt")) as f:
-  data = f.read()
+data_file = os.path.join(os.path.dirname(file), "data.txt")
+data = open(data_file).read() if os.path.isfile(data_file) else None  # None in a zip.
 print(json.dumps({"sys_path": path, "file": file, "argv": sys.argv, "data": data,
                   "spec": getattr(__spec__, "name", None), "package": __package__}))
 '''
@@ -102,7 +103,7 @@ def without_face_line(stderr):
 def programs(tmp_path):
   """A folder `work` (the current folder) holding a tensorflow.py that is not TensorFlow, and
   `progs` beside it: the probe as a script, a folder with __main__.py, a module and a package's
-  __main__, each with data.txt; a package without __main__, an empty folder, a failing script."""
+  __main__, each with data.txt, and a zip with __main__.py; a package without __main__, an empty folder, a failing script."""
   work, progs = tmp_path / "work", tmp_path / "progs"
   work.mkdir()
   (work / "tensorflow.py").write_text("raise SystemExit('not TensorFlow')\n")
@@ -116,13 +117,16 @@ def programs(tmp_path):
   (progs / "pkg" / "mod.py").write_text(PROBE)
   (progs / "no_main" / "__init__.py").write_text("")
   (progs / "failing.py").write_text(FAILING)
+  with zipfile.ZipFile(progs / "app.zip", "w") as archive:
+    archive.writestr("__main__.py", PROBE)
   return work, progs
 
 
 PROBES = [(["../progs/probe.py", "an arg"], "work"),  # tensorflow.py in the current folder.
           (["../progs/app", "an arg"], "work"),
           (["-m", "pkg.mod", "an arg"], "progs"),
-          (["-m", "pkg", "an arg"], "progs")]
+          (["-m", "pkg", "an arg"], "progs"),
+          (["app.zip", "an arg"], "progs")]
 
 
 @pytest.mark.parametrize("where,program,cwd", [
