@@ -102,8 +102,8 @@ class Program:
     """The file the program starts in. Raises NotRunnable, with Python's message, when there is
     none: the program's folder must be on sys.path (a module's packages may be imported)."""
     if self.module:
-      search_path = [self.folder, *sys.path[1:]] if self.folder else sys.path
-      found = _module_entry(self.module, search_path)
+      found = _module_entry(self.module, sys.path)
+      # Where it is not found so, Python's own lookup raises its message.
       return found or runpy._get_module_details(self.module, NotRunnable)[1].origin  # pylint: disable=protected-access
     if not self._holds_main():
       return os.path.abspath(self.path)
