@@ -64,7 +64,9 @@ def _take_the_current_folder_off_sys_path():
 
 
 def _is_the_runners(frame):
-  name = getattr(frame.f_globals.get("__spec__"), "name", None) or frame.f_globals.get("__name__", "")
+  """Whether the frame is of runpy's or the runner's modules (its own __main__ included)."""
+  spec_name = getattr(frame.f_globals.get("__spec__"), "name", None)
+  name = spec_name or frame.f_globals.get("__name__", "")
   return any(name == module or name.startswith(module + ".") for module in _RUNNER_MODULES)
 
 

@@ -104,7 +104,8 @@ class Program:
     if self.module:
       found = _module_entry(self.module, sys.path)
       # Where it is not found so, Python's own lookup raises its message.
-      return found or runpy._get_module_details(self.module, NotRunnable)[1].origin  # pylint: disable=protected-access
+      # pylint: disable-next=protected-access
+      return found or runpy._get_module_details(self.module, NotRunnable)[1].origin
     if not self._holds_main():
       return os.path.abspath(self.path)
     self._main_spec = importlib.machinery.PathFinder.find_spec("__main__", [self.folder])

@@ -103,7 +103,8 @@ def without_face_line(stderr):
 def programs(tmp_path):
   """A folder `work` (the current folder) holding a tensorflow.py that is not TensorFlow, and
   `progs` beside it: the probe as a script, a folder with __main__.py, a module and a package's
-  __main__, each with data.txt, and a zip with __main__.py; a package without __main__, an empty folder, a failing script."""
+  __main__, each with data.txt, and a zip with __main__.py; a package without __main__, an
+  empty folder, a failing script."""
   work, progs = tmp_path / "work", tmp_path / "progs"
   work.mkdir()
   (work / "tensorflow.py").write_text("raise SystemExit('not TensorFlow')\n")
