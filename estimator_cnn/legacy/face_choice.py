@@ -3,12 +3,16 @@
 A script is a TF 1.x program when it, or one of its own modules (those it
 imports from its folder or package), spells a name that exists only in TF 1.x
 (`tf.logging.info`, `tf.app.flags`, `tf.contrib...`): TensorFlow's
-tf_upgrade_v2 tables list them (estimator_cnn.legacy.upgrade_tables).
+tf_upgrade_v2 tables list them (estimator_cnn.legacy.upgrade_tables). `install`
+then gives the program the face chosen.
 """
 
 import ast
 import os
+import zipimport
 
+from estimator_cnn.legacy import compat
+from estimator_cnn.legacy import tf1_face
 from estimator_cnn.legacy import upgrade_tables
 
 TF1 = "tf1"
@@ -88,6 +92,16 @@ def _imported_files(tree, path, root):
           yield found
 
 
+def _read(path):
+  """The text of the file at path, also of one in a zip (a zip's __main__.py, as python runs
+  zips)."""
+  if os.path.isfile(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+      return f.read()
+  return zipimport.zipimporter(os.path.dirname(path)).get_data(path).decode(
+      "utf-8", errors="replace")
+
+
 def own_sources(entry, root):
   """{path: source} of the entry file and of the modules under root it imports, transitively."""
   sources, pending = {}, [os.path.abspath(entry)]
@@ -95,8 +109,7 @@ def own_sources(entry, root):
     path = pending.pop()
     if path in sources:
       continue
-    with open(path, encoding="utf-8", errors="replace") as f:
-      sources[path] = f.read()
+    sources[path] = _read(path)
     try:
       tree = ast.parse(sources[path])
     except SyntaxError:
@@ -133,3 +146,10 @@ def choose(entry, root, forced=None):
   return TF1, (f"estimator_cnn.legacy: {shown} uses TF 1.x names "
                f"({', '.join(names[:_SHOWN_NAMES])}{more}): running it as a TF 1.x program, "
                "tf = tf.compat.v1 in graph mode (--tf2 to run it as TF 2.x)")
+
+
+def install(face, root):
+  """Gives the program its face from now on: tf.estimator (compat) and, for TF1, the TF 1.x
+  face for the modules under root; returns the globals its main module starts with."""
+  compat.load_estimator()
+  return tf1_face.install(root) if face == TF1 else None

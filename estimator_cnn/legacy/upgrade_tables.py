@@ -14,6 +14,9 @@ from estimator_cnn.base.tf_setup import tf
 CONTRIB = "tf.contrib"
 # Community packages that took over whole contrib modules, named when a script uses them.
 _SUCCESSORS = {"tf.contrib.slim": "tf_slim", "tf.contrib.layers": "tf_slim.layers"}
+# A contrib module whose role a TensorFlow module of another name took over (TF 1.x's own
+# deprecation notices said so: "use tf.estimator"); else it is TF 2's module of the same name.
+_SUCCESSOR_MODULES = {"tf.contrib.learn": "tf.estimator"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -112,17 +115,20 @@ def contrib_renames():
 
 def contrib_replacement(name):
   """What to use instead of a tf.contrib name the face cannot give, or None: the tables' target
-  (also one missing here) or Addons name, tf.compat.v1's own (also under `experimental`), or
-  the community package that took the module over."""
+  (also one missing here) or Addons name; tf.compat.v1's own (also under `experimental`) or TF
+  2's name in the module of the same name; the community package that took the module over;
+  else the TensorFlow module that did (`tf.contrib.lookup` -> `tf.lookup`)."""
   renames, addons, _ = _tables()
   if name in renames or name in addons:
     return renames.get(name) or addons[name]
   module, _, short = name[len(CONTRIB) + 1:].rpartition(".")
   for candidate in (f"tf.compat.v1.{module}.{short}",
-                    f"tf.compat.v1.{module}.experimental.{short}"):
+                    f"tf.compat.v1.{module}.experimental.{short}", f"tf.{module}.{short}"):
     if module and resolve(candidate) is not None:
       return candidate
   for prefix, successor in _SUCCESSORS.items():
     if name == prefix or name.startswith(prefix + "."):
       return successor + name[len(prefix):]
-  return None
+  contrib_module = ".".join(name.split(".")[:3])
+  successor = _SUCCESSOR_MODULES.get(contrib_module, "tf." + contrib_module.split(".")[2])
+  return successor if resolve(successor) is not None else None

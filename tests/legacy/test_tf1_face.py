@@ -31,6 +31,9 @@ def test_other_contrib_names_are_one_line_naming_the_replacement():
   message = str(raised.value)
   assert "tf.contrib.layers.layer_norm" in message and "tf_slim.layers.layer_norm" in message
   assert "\n" not in message
+  for module, successor in (("lookup", "tf.lookup"), ("learn", "tf.estimator")):
+    with pytest.raises(tf1_face.ContribRemoved, match=f"use {successor} "):
+      getattr(FACE.contrib, module)
   with pytest.raises(tf1_face.ContribRemoved, match="tf.contrib.slim"):
     tf1_face.FACE_BUILTINS["__import__"]("tensorflow.contrib.slim", {}, {}, ["arg_scope"], 0)
 

@@ -30,3 +30,15 @@ def test_replacements_of_contrib_names_the_face_cannot_give():
   assert upgrade_tables.resolve(hook) is not None
   assert upgrade_tables.contrib_replacement("tf.contrib.slim.arg_scope") == "tf_slim.arg_scope"
   assert upgrade_tables.contrib_replacement("tf.contrib.no_such_module.thing") is None
+
+
+def test_a_contrib_module_without_a_named_replacement_names_its_tensorflow_successor():
+  """TF 2's module of the same name (tf.lookup), or the one that took it over (tf.estimator);
+  a name that module has is named itself."""
+  assert upgrade_tables.contrib_replacement("tf.contrib.lookup.index_table_from_file") == (
+      "tf.lookup")
+  assert upgrade_tables.contrib_replacement("tf.contrib.lookup") == "tf.lookup"
+  assert upgrade_tables.contrib_replacement("tf.contrib.learn.Experiment") == "tf.estimator"
+  assert upgrade_tables.contrib_replacement("tf.contrib.learn") == "tf.estimator"
+  text_file = upgrade_tables.contrib_replacement("tf.contrib.lookup.TextFileInitializer")
+  assert upgrade_tables.resolve(text_file) is tf.lookup.TextFileInitializer
