@@ -1,7 +1,7 @@
 """Runs an untouched TF 1.x or TF <= 2.15 Estimator program on current TensorFlow.
 
-    python -m estimator_cnn.legacy [--tf1 | --tf2] SCRIPT.py|FOLDER [its arguments]
-    python -m estimator_cnn.legacy [--tf1 | --tf2] -m PACKAGE.MODULE [its arguments]
+    python -m estimator_cnn.legacy [--tf1 | --tf2] [--bf16] SCRIPT.py|FOLDER [its arguments]
+    python -m estimator_cnn.legacy [--tf1 | --tf2] [--bf16] -m PACKAGE.MODULE [its arguments]
 
 prepares the environment (TF_USE_LEGACY_KERAS, the patches of
 estimator_cnn.legacy.compat), then runs the program as `__main__` with its
@@ -13,8 +13,10 @@ TF 2.15's `tensorflow.python.estimator` paths work in it as on TF 2.15. A
 program whose own source spells TF 1.x-only names (TensorFlow's tf_upgrade_v2
 tables list them) runs with the TF 1.x face (estimator_cnn.legacy.tf1_face):
 `tf` is `tf.compat.v1`, in graph mode. One stderr line says which; --tf1 and
---tf2 force the choice. Its multiprocessing "spawn" and "forkserver" children
-get the same (estimator_cnn.legacy.children).
+--tf2 force the choice. --bf16 (or ESTIMATOR_CNN_BF16=1) runs every session with
+TensorFlow's oneDNN bfloat16 rewrite (estimator_cnn.legacy.bfloat16_sessions).
+Its multiprocessing "spawn" and "forkserver" children get the same
+(estimator_cnn.legacy.children).
 """
 
 import os
@@ -22,10 +24,15 @@ import re
 import sys
 
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.legacy import bfloat16_sessions
 
-USAGE = ("usage: python -m estimator_cnn.legacy [--tf1 | --tf2] SCRIPT.py|FOLDER [ARGS...]\n"
-         "       python -m estimator_cnn.legacy [--tf1 | --tf2] -m PACKAGE.MODULE [ARGS...]")
+USAGE = ("usage: python -m estimator_cnn.legacy [--tf1 | --tf2] [--bf16] "
+         "SCRIPT.py|FOLDER [ARGS...]\n"
+         "       python -m estimator_cnn.legacy [--tf1 | --tf2] [--bf16] "
+         "-m PACKAGE.MODULE [ARGS...]\n"
+         "--bf16, or ESTIMATOR_CNN_BF16=1: TensorFlow's oneDNN bfloat16 rewrite in every session")
 _FACES = {"--tf1": "tf1", "--tf2": "tf2"}
+_BF16 = "--bf16"
 _MISSING_TF_NAME = re.compile(r"module 'tensorflow' has no attribute '(\w+)'")
 _RUNNER_MODULES = ("runpy", "estimator_cnn.legacy")
 
@@ -35,8 +42,12 @@ def _parse(argv):
   argv; raises UserError for a bad command line."""
   args = argv[1:]
   faces = []
-  while args and args[0] in _FACES:
-    faces.append(args.pop(0))
+  while args and args[0] in (*_FACES, _BF16):
+    option = args.pop(0)
+    if option == _BF16:
+      os.environ[bfloat16_sessions.ENV_VAR] = "1"  # For the program's child processes too.
+    else:
+      faces.append(option)
   if len(set(faces)) > 1:
     raise UserError("--tf1 and --tf2 contradict each other: give one of them, or neither to let "
                     "the runner choose from the program's source")

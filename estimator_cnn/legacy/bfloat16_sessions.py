@@ -14,6 +14,7 @@ says the program runs in float32, and nothing is changed.
     ESTIMATOR_CNN_BF16=1 python SCRIPT.py               # with the one import
 """
 
+import multiprocessing
 import os
 import sys
 
@@ -24,6 +25,7 @@ _NOT_NATIVE = ("bfloat16: this CPU computes bfloat16 only by emulation (no avx51
                "amx_bf16 flag), slower than float32: the program runs in float32")
 _ONEDNN_OFF = ("bfloat16: oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0), and the rewrite needs it: "
                "the program runs in float32")
+_said = set()
 _ON = ("bfloat16: every session runs TensorFlow's oneDNN bfloat16 rewrite "
        "(auto_mixed_precision_onednn_bfloat16); variables and the loss stay float32")
 
@@ -46,16 +48,24 @@ def with_bfloat16_rewrite(config):
   return merged
 
 
+def _say(line):
+  """Prints line to stderr once a process, and only in the program's main process."""
+  if multiprocessing.parent_process() is None and line not in _said:
+    _said.add(line)
+    print(line, file=sys.stderr, flush=True)
+
+
 def install():
   """Turns the rewrite on for every session made from now on, where it pays; says which in one
-  line. Returns whether it is on. Installing twice changes nothing more."""
+  line (once, in the main process). Returns whether it is on. Installing twice changes nothing
+  more."""
   from tensorflow.python.client import session  # pylint: disable=g-import-not-at-top
   from tensorflow.python.util import _pywrap_util_port  # pylint: disable=g-import-not-at-top
   if not cpu.bfloat16_supported():
-    print(_NOT_NATIVE, file=sys.stderr, flush=True)
+    _say(_NOT_NATIVE)
     return False
   if not _pywrap_util_port.IsMklEnabled():
-    print(_ONEDNN_OFF, file=sys.stderr, flush=True)
+    _say(_ONEDNN_OFF)
     return False
   original = session.BaseSession.__init__
   if getattr(original, "bfloat16_rewrite", False):
@@ -66,5 +76,5 @@ def install():
 
   __init__.bfloat16_rewrite = True
   session.BaseSession.__init__ = __init__
-  print(_ON, file=sys.stderr, flush=True)
+  _say(_ON)
   return True

@@ -11,6 +11,7 @@ import ast
 import os
 import zipimport
 
+from estimator_cnn.legacy import bfloat16_sessions
 from estimator_cnn.legacy import compat
 from estimator_cnn.legacy import tf1_face
 from estimator_cnn.legacy import upgrade_tables
@@ -149,7 +150,10 @@ def choose(entry, root, forced=None):
 
 
 def install(face, root):
-  """Gives the program its face from now on: tf.estimator (compat) and, for TF1, the TF 1.x
-  face for the modules under root; returns the globals its main module starts with."""
+  """Gives the program its face from now on: tf.estimator (compat), bfloat16 sessions if asked
+  for, and, for TF1, the TF 1.x face for the modules under root; returns the globals its main
+  module starts with."""
   compat.load_estimator()
+  if bfloat16_sessions.requested():
+    bfloat16_sessions.install()
   return tf1_face.install(root) if face == TF1 else None

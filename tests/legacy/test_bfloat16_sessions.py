@@ -108,3 +108,17 @@ def test_without_the_variable_sessions_are_left_as_the_program_made_them(tmp_pat
   lines = _run_program(tmp_path, bf16=False).stdout.splitlines()
   assert "estimator session 0 1" in lines
   assert "plain session 0 bfloat16 nodes 0" in lines
+
+
+@stacks.made_by_the_current_run
+def test_the_runners_bf16_trains_the_blog_network_as_a_tf1_program(fixture_data, tmp_path):
+  """tests/fixtures/tf1_programs/blog_cnn_tf1.py, the program scripts/bf16_program_ab.py
+  measures: one line says whether the rewrite is on (this CPU's answer), and it trains."""
+  program = stacks.REPO_ROOT / "tests" / "fixtures" / "tf1_programs" / "blog_cnn_tf1.py"
+  result = stacks.run(stacks.CURRENT, ["-m", "estimator_cnn.legacy", "--bf16", program,
+                                       f"--data_dir={fixture_data}",
+                                       f"--model_dir={tmp_path / 'model'}", "--steps=2"])
+  said = [line for line in result.stderr.splitlines() if line.startswith("bfloat16: ")]
+  assert said == [bfloat16_sessions._ON if cpu.bfloat16_supported()  # pylint: disable=protected-access
+                  else bfloat16_sessions._NOT_NATIVE]  # pylint: disable=protected-access
+  assert '"global_step": 2' in result.stdout.splitlines()[-1]
