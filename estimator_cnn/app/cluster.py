@@ -14,11 +14,13 @@ a copy of the variables and tf.estimator's train_distribute
 averages the gradients of trainers x batch_size examples.
 """
 
+import contextlib
 import os
 import time
 
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.app import tf_config
 from estimator_cnn.app import train
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
@@ -30,10 +32,12 @@ from estimator_cnn.training import build
 from estimator_cnn.training import model_dir as model_dir_lib
 
 v1 = tf.compat.v1
-EVALUATOR = "evaluator"
+EVALUATOR = tf_config.EVALUATOR
 ALL_REDUCE = "multi_worker_mirrored"
 # How often, at most, the evaluator evaluates the newest checkpoint.
 EVALUATOR_THROTTLE_SECS = 1
+# TensorFlow's UnknownError when a task's server cannot listen on its TF_CONFIG address.
+SERVER_NOT_STARTED = "Could not start gRPC server"
 
 
 class _ReportMetrics(tf_estimator.Exporter):
@@ -121,15 +125,29 @@ def train_and_eval(settings):
   """Runs --mode=train_and_eval; returns the final metrics here, None as a cluster task."""
   run_config = _run_config()
   if run_config.cluster_spec or run_config.task_type == EVALUATOR:
-    return _run_task(settings, run_config)
+    name = tf_config.task_name(run_config.task_type, run_config.task_id)
+    with _server_start_in_one_line(name, run_config):
+      return _run_task(settings, run_config, name)
   return train.train(settings, evaluate_periodically=True)
 
 
-def _run_task(settings, run_config):
-  """Plays the TF_CONFIG task's role in the cluster."""
-  name = run_config.task_type
-  if run_config.task_type not in ("chief", EVALUATOR):
-    name += f" {run_config.task_id}"
+@contextlib.contextmanager
+def _server_start_in_one_line(name, run_config):
+  """Turns the task's gRPC server failing to start on its address (a port in use) into one line."""
+  try:
+    yield
+  except tf.errors.UnknownError as e:
+    if SERVER_NOT_STARTED not in str(e):
+      raise
+    address = run_config.cluster_spec.task_address(run_config.task_type, run_config.task_id)
+    port = address.rpartition(":")[2]
+    raise UserError(f"{name}: cannot start its server on {address}, its TF_CONFIG address: is "
+                    f"port {port} in use by another process, or {address} not this machine's? "
+                    "Stop that process, or give the task another address in TF_CONFIG") from None
+
+
+def _run_task(settings, run_config, name):
+  """Plays the TF_CONFIG task's role in the cluster; `name` is the task's, e.g. 'worker 0'."""
   model_dir = settings.model_dir
   if model_dir is None:
     raise UserError(f"{name}: a cluster task needs --model_dir, the folder all tasks share")

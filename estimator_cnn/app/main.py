@@ -3,6 +3,8 @@ TensorFlow, so it needs neither tf-keras nor tf.estimator."""
 
 import importlib
 
+from estimator_cnn.app import tf_config
+
 _ACTIONS = {
     "train": "estimator_cnn.app.train:train",
     "train_and_eval": "estimator_cnn.app.cluster:train_and_eval",
@@ -13,10 +15,11 @@ _ACTIONS = {
 
 
 def run(settings):
-  """Runs settings.mode."""
+  """Runs settings.mode, which sees TF_CONFIG only if it runs cluster tasks (app.tf_config)."""
   if settings.mode == "predict":
     action = "estimator_cnn.app.modes:" + ("predict_files" if settings.images else "predict")
   else:
     action = _ACTIONS[settings.mode]
   module, function = action.split(":")
-  return getattr(importlib.import_module(module), function)(settings)
+  with tf_config.seen_by(settings.mode):
+    return getattr(importlib.import_module(module), function)(settings)

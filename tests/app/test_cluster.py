@@ -9,6 +9,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,8 +30,8 @@ _CHIEF_ALONE = '{"cluster": {"chief": ["127.0.0.1:1"]}, "task": {"type": "chief"
 
 
 @pytest.mark.parametrize("tf_config,args,message", [
-    ('{"cluster": {"chief": ["127.0.0.1:1"]}, "task": {"type": "chief"}}', ["--max_steps=5"],
-     "TF_CONFIG: If \"cluster\" is set in TF_CONFIG, task index must be set."),
+    ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}',
+     ["--max_steps=5"], "TF_CONFIG: If \"cluster\" is set in TF_CONFIG, it must have one"),
     (_CHIEF_ALONE, ["--max_steps=5"], "needs --model_dir"),
     (_CHIEF_ALONE, ["--model_dir=m"], "needs --max_steps"),
 ])
@@ -50,7 +51,7 @@ _ALL_REDUCE = "--distribution=multi_worker_mirrored"
                "not none: set TF_CONFIG"),
     ('{"cluster": {"chief": ["a:1"], "ps": ["b:1"]}, "task": {"type": "chief", "index": 0}}', [],
      "not ['chief', 'ps']"),
-    ("{chief", [], "TF_CONFIG is not a JSON object"),
+    ("{chief", [], "--distribution=multi_worker_mirrored: TF_CONFIG is not valid JSON"),
     ('{"cluster": {"chief": ["a:1"]}, "task": {"type": "chief", "index": 0}}',
      ["--sync_replicas"], "--sync_replicas is for --distribution=parameter_server"),
 ])
@@ -68,6 +69,29 @@ def test_all_reduce_takes_chief_workers_and_evaluator(monkeypatch):
                      '"evaluator": ["c:1"]}, "task": {"type": "worker", "index": 0}}')
   assert parse_settings("--mode=train_and_eval", _ALL_REDUCE).distribution == (
       "multi_worker_mirrored")
+
+
+@pytest.mark.parametrize("task,args", [
+    ("ps", []),
+    ("worker", [_ALL_REDUCE]),  # The strategy starts its server.
+])
+def test_a_task_whose_port_is_in_use_says_which_in_one_line(fixture_data, tmp_path, task, args):
+  with socket.socket() as holder:
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    address = f"127.0.0.1:{holder.getsockname()[1]}"
+    cluster = {"chief": ["127.0.0.1:1"], task: [address]}
+    env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster,
+                                                 "task": {"type": task, "index": 0}}))
+    result = subprocess.run([sys.executable, RUN_PY, "--mode=train_and_eval", *args,
+                             f"--model_dir={tmp_path}", f"--data_dir={fixture_data}",
+                             "--max_steps=5"], env=env, capture_output=True, text=True,
+                            timeout=CLUSTER_TIMEOUT_SECS, cwd=REPO)
+  assert result.returncode == 1
+  assert result.stderr.strip() == (
+      f"error: {task} 0: cannot start its server on {address}, its TF_CONFIG address: is port "
+      f"{address.split(':')[1]} in use by another process, or {address} not this machine's? "
+      "Stop that process, or give the task another address in TF_CONFIG"), result.stderr
 
 
 # Clusters on 127.0.0.1.
