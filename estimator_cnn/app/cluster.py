@@ -16,6 +16,7 @@ averages the gradients of trainers x batch_size examples.
 
 import contextlib
 import os
+import socket
 import time
 
 from estimator_cnn import estimator as tf_estimator
@@ -36,7 +37,7 @@ EVALUATOR = tf_config.EVALUATOR
 ALL_REDUCE = "multi_worker_mirrored"
 # How often, at most, the evaluator evaluates the newest checkpoint.
 EVALUATOR_THROTTLE_SECS = 1
-# TensorFlow's UnknownError when a task's server cannot listen on its TF_CONFIG address.
+# TensorFlow's UnknownError when a task's server cannot listen on its TF_CONFIG port.
 SERVER_NOT_STARTED = "Could not start gRPC server"
 
 
@@ -133,17 +134,32 @@ def train_and_eval(settings):
 
 @contextlib.contextmanager
 def _server_start_in_one_line(name, run_config):
-  """Turns the task's gRPC server failing to start on its address (a port in use) into one line."""
+  """Turns the task's server failing to listen on its TF_CONFIG port into one line.
+
+  The port is tried first, as TensorFlow's server binds it (on every interface): a
+  port in use is refused before the task writes anything, and before TF 2.15's gRPC
+  logs its own lines about it. A port taken after the trial is TensorFlow's
+  UnknownError, which becomes the same line.
+  """
+  if run_config.task_type == EVALUATOR:  # It starts no server.
+    yield
+    return
+  address = run_config.cluster_spec.task_address(run_config.task_type, run_config.task_id)
+  port = int(address.rpartition(":")[2])
+  mistake = (f"{name} cannot listen on port {port}, its TF_CONFIG address {address}: {{}}: stop "
+             "the process that holds it, or give the task another port in TF_CONFIG")
+  with socket.socket() as trial:
+    trial.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # As gRPC does.
+    try:
+      trial.bind(("", port))
+    except OSError as e:
+      raise UserError(mistake.format(e.strerror.lower())) from None
   try:
     yield
   except tf.errors.UnknownError as e:
     if SERVER_NOT_STARTED not in str(e):
       raise
-    address = run_config.cluster_spec.task_address(run_config.task_type, run_config.task_id)
-    port = address.rpartition(":")[2]
-    raise UserError(f"{name}: cannot start its server on {address}, its TF_CONFIG address: is "
-                    f"port {port} in use by another process, or {address} not this machine's? "
-                    "Stop that process, or give the task another address in TF_CONFIG") from None
+    raise UserError(mistake.format("the server could not start")) from None
 
 
 def _run_task(settings, run_config, name):

@@ -74,25 +74,34 @@ def test_all_reduce_takes_chief_workers_and_evaluator(monkeypatch):
 
 @pytest.mark.parametrize("task,args", [
     ("ps", []),
-    ("worker", [_ALL_REDUCE]),  # The strategy starts its server.
+    ("chief", []),
+    ("worker", [_ALL_REDUCE]),  # Its strategy starts the server.
 ])
 def test_a_task_whose_port_is_in_use_says_which_in_one_line(fixture_data, tmp_path, task, args):
+  """Before it writes anything: the chief writes params.json first when it starts."""
+  model_dir = tmp_path / "model"
   with socket.socket() as holder:
     holder.bind(("127.0.0.1", 0))
     holder.listen()
-    address = f"127.0.0.1:{holder.getsockname()[1]}"
-    cluster = {"chief": ["127.0.0.1:1"], task: [address]}
+    port = holder.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    cluster = {"chief": ["127.0.0.1:1"], "ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:1"]}
+    if args == [_ALL_REDUCE]:
+      del cluster["ps"]
+    cluster[task] = [address]
     env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster,
                                                  "task": {"type": task, "index": 0}}))
     result = subprocess.run([sys.executable, RUN_PY, "--mode=train_and_eval", *args,
-                             f"--model_dir={tmp_path}", f"--data_dir={fixture_data}",
+                             f"--model_dir={model_dir}", f"--data_dir={fixture_data}",
                              "--max_steps=5"], env=env, capture_output=True, text=True,
                             timeout=CLUSTER_TIMEOUT_SECS, cwd=REPO)
+  name = "chief" if task == "chief" else f"{task} 0"
   assert result.returncode == 1
-  assert result.stderr.strip() == (
-      f"error: {task} 0: cannot start its server on {address}, its TF_CONFIG address: is port "
-      f"{address.split(':')[1]} in use by another process, or {address} not this machine's? "
-      "Stop that process, or give the task another address in TF_CONFIG"), result.stderr
+  assert result.stderr == (
+      f"error: {name} cannot listen on port {port}, its TF_CONFIG address {address}: address "
+      "already in use: stop the process that holds it, or give the task another port in "
+      "TF_CONFIG\n")
+  assert not model_dir.exists()
 
 
 # Clusters on 127.0.0.1.
