@@ -132,34 +132,37 @@ def train_and_eval(settings):
   return train.train(settings, evaluate_periodically=True)
 
 
-@contextlib.contextmanager
-def _server_start_in_one_line(name, run_config):
-  """Turns the task's server failing to listen on its TF_CONFIG port into one line.
-
-  The port is tried first, as TensorFlow's server binds it (on every interface): a
-  port in use is refused before the task writes anything, and before TF 2.15's gRPC
-  logs its own lines about it. A port taken after the trial is TensorFlow's
-  UnknownError, which becomes the same line.
-  """
-  if run_config.task_type == EVALUATOR:  # It starts no server.
-    yield
-    return
+def _port_mistake(name, run_config, reason):
+  """The UserError for a task whose server cannot listen on its TF_CONFIG port, for reason."""
   address = run_config.cluster_spec.task_address(run_config.task_type, run_config.task_id)
-  port = int(address.rpartition(":")[2])
-  mistake = (f"{name} cannot listen on port {port}, its TF_CONFIG address {address}: {{}}: stop "
-             "the process that holds it, or give the task another port in TF_CONFIG")
+  return UserError(f"{name} cannot listen on port {address.rpartition(':')[2]}, its TF_CONFIG "
+                   f"address {address}: {reason}: stop the process that holds it, or give the "
+                   "task another port in TF_CONFIG")
+
+
+def _try_port(name, run_config):
+  """Raises _port_mistake unless the task's port is free, tried as TensorFlow's server binds it
+  (on every interface): before the task writes anything, and before TF 2.15's gRPC logs its
+  own lines about it."""
+  address = run_config.cluster_spec.task_address(run_config.task_type, run_config.task_id)
   with socket.socket() as trial:
     trial.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # As gRPC does.
     try:
-      trial.bind(("", port))
+      trial.bind(("", int(address.rpartition(":")[2])))
     except OSError as e:
-      raise UserError(mistake.format(e.strerror.lower())) from None
+      raise _port_mistake(name, run_config, e.strerror.lower()) from None
+
+
+@contextlib.contextmanager
+def _server_start_in_one_line(name, run_config):
+  """Turns TensorFlow's error for a server that cannot start (its port taken after _try_port)
+  into _port_mistake's line."""
   try:
     yield
   except tf.errors.UnknownError as e:
     if SERVER_NOT_STARTED not in str(e):
       raise
-    raise UserError(mistake.format("the server could not start")) from None
+    raise _port_mistake(name, run_config, "the server could not start") from None
 
 
 def _run_task(settings, run_config, name):
@@ -170,6 +173,8 @@ def _run_task(settings, run_config, name):
   if settings.max_steps is None:
     raise UserError(f"{name}: a cluster task needs --max_steps (absolute), so that all tasks "
                     "stop at the same global step")
+  if run_config.task_type != EVALUATOR:  # The evaluator starts no server.
+    _try_port(name, run_config)
   train_distribute = _train_distribute(settings, run_config)
   model_dir_lib.check_path_characters(model_dir)
   files.check_writable_folder(model_dir, "model_dir")
