@@ -8,7 +8,6 @@ modes each of run.py's flags belongs to: --help shows it, and `mode_mistake`
 refuses a flag given to another mode.
 """
 
-import json
 import math
 import os
 
@@ -16,6 +15,8 @@ from absl import flags
 from absl import logging as absl_logging
 
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.app import tf_config
+from estimator_cnn.base.errors import UserError
 from estimator_cnn.data import user_images
 from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
@@ -205,11 +206,9 @@ def _all_reduce_cluster_checker(environ):
     fix = ("set TF_CONFIG to a cluster of a chief, workers and an optional evaluator, e.g. "
            "with scripts/launch_cluster.py --ps=0")
     try:
-      cluster = json.loads(environ.get("TF_CONFIG") or "{}").get("cluster") or {}
-    except (ValueError, AttributeError) as e:
-      raise flags.ValidationError(f"--distribution=multi_worker_mirrored: TF_CONFIG is not a "
-                                  f"JSON object ({e}): {fix}") from e
-    jobs = set(cluster) if isinstance(cluster, dict) else set()
+      jobs = set(tf_config.parsed(environ).get("cluster", {}))
+    except UserError as e:
+      raise flags.ValidationError(f"--distribution=multi_worker_mirrored: {e}") from e
     if "chief" not in jobs or not jobs <= {"chief", "worker", "evaluator"}:
       raise flags.ValidationError(
           f"--distribution=multi_worker_mirrored needs a TF_CONFIG cluster of a chief, workers "

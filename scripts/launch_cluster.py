@@ -5,7 +5,9 @@ Every task listens on a free 127.0.0.1 port and runs
 after the launcher's own; each line it prints is prefixed with its name. The
 launcher waits for the chief, gives the other tasks --grace_secs to finish by
 themselves, stops those still running, and exits with 1 if the chief failed.
-It stops every task on Ctrl-C, on --timeout_secs, and when a ps task fails.
+It stops every task it started (each runs in a process group of its own) on
+Ctrl-C, SIGTERM and SIGHUP (a closed terminal), on --timeout_secs, and when a
+ps task fails. A mistake in its options is one line, before any task starts.
 
 A task killed by a signal before the chief is done is restarted, --restarts
 times in all, with one line saying so. A worker of a parameter-server cluster,
@@ -20,9 +22,12 @@ new ports: the chief resumes from its last checkpoint in --model_dir.
 """
 
 import argparse
+import difflib
 import json
 import os
 import re
+import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -30,19 +35,32 @@ import sys
 import threading
 import time
 
-RUN_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "run.py")
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+# pylint: disable=wrong-import-position
+from flags import core as flags_core  # No TensorFlow: only run.py's flag names are read.
+# pylint: enable=wrong-import-position
+
+RUN_PY = os.path.join(REPO, "run.py")
 HOST = "127.0.0.1"
 POLL_SECS = 0.2
 STOP_SECS = 5
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+USAGE_EXIT_CODE = 2
 RESTART_CLUSTER = object()  # What _watch returns when the whole cluster must start again.
+# Descriptors the launcher holds for each task (its output pipe), and those Popen opens
+# for a moment while it starts one (the child's stdin, the pipe's other end, its error pipe).
+FDS_PER_TASK = 1
+FDS_WHILE_STARTING = 4
 
 
-class Stopped(Exception):
-  """Raised by the signal handler on SIGINT or SIGTERM."""
-
-  def __init__(self, signal_number):
-    super().__init__(signal_number)
-    self.signal_number = signal_number
+def say_line(line):
+  """Prints line to stdout; a stdout that is gone (a closed terminal, a closed pipe) is
+  skipped: the tasks must still be watched and stopped."""
+  try:
+    print(line, flush=True)
+  except OSError:
+    pass
 
 
 def free_ports(count):
@@ -91,27 +109,32 @@ class Task:
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     start_new_session=True)
     self.reported = False
-    self._relay = threading.Thread(target=self._relay_output, args=(output_lock,), daemon=True)
-    self._relay.start()
+    self.relay = threading.Thread(target=self._relay_output, args=(output_lock,), daemon=True)
+    self.relay.start()
 
   def _relay_output(self, output_lock):
-    for line in self.process.stdout:
-      line = line.rstrip("\n")  # A task killed mid-line ends its output without a newline.
-      with output_lock:
-        sys.stdout.write(f"[{self.name}] {line}\n")
-        sys.stdout.flush()
+    with self.process.stdout:
+      for line in self.process.stdout:
+        line = line.rstrip("\n")  # A task killed mid-line ends its output without a newline.
+        with output_lock:
+          say_line(f"[{self.name}] {line}")
 
-  def stop(self, signals=(signal.SIGTERM, signal.SIGKILL)):
-    """Stops the task's process group if it runs: SIGTERM, then SIGKILL after STOP_SECS."""
-    for sig in signals:
-      if self.process.poll() is not None:
-        break
-      os.killpg(self.process.pid, sig)
+
+def stop_tasks(tasks, signals=(signal.SIGTERM, signal.SIGKILL)):
+  """Stops the process groups of the tasks still running: each signal in turn to them all,
+  then up to STOP_SECS for them to exit, before the next."""
+  for sig in signals:
+    running = [task for task in tasks if task.process.poll() is None]
+    for task in running:
+      os.killpg(task.process.pid, sig)
+    deadline = time.time() + STOP_SECS
+    for task in running:
       try:
-        self.process.wait(timeout=STOP_SECS)
+        task.process.wait(timeout=max(deadline - time.time(), 0))
       except subprocess.TimeoutExpired:
         pass
-    self._relay.join(timeout=STOP_SECS)
+  for task in tasks:
+    task.relay.join(timeout=STOP_SECS)
 
 
 class Launcher:
@@ -124,13 +147,18 @@ class Launcher:
     self._tasks = []
     self._cluster = None
     self._restarts = 0
+    self._stop_signal = None
 
   def say(self, message):
     with self._lock:
-      try:
-        print(f"[launcher] {message}", flush=True)
-      except OSError:  # Whoever read the output is gone; the tasks must still be stopped.
-        pass
+      say_line(f"[launcher] {message}")
+
+  def stop_on(self, signal_number, frame):
+    """The handler of STOP_SIGNALS: the launcher stops the cluster within POLL_SECS. It raises
+    nothing, so that no signal can come between a task's start and its record in _tasks, or
+    cut the stopping short."""
+    del frame
+    self._stop_signal = self._stop_signal or signal_number
 
   def run(self):
     """Runs the cluster, again from the last checkpoint when needed; returns the exit status."""
@@ -140,14 +168,9 @@ class Launcher:
         status = self._watch()
         if status is not RESTART_CLUSTER:
           return status
-        for task in self._tasks:  # They restart from the last checkpoint: nothing to save.
-          task.stop(signals=(signal.SIGKILL,))
-    except Stopped as stopped:
-      self.say("interrupted: stopping the cluster")
-      return 128 + stopped.signal_number
+        # They restart from the last checkpoint: nothing to save.
+        stop_tasks(self._tasks, signals=(signal.SIGKILL,))
     finally:
-      for sig in (signal.SIGINT, signal.SIGTERM):  # A second Ctrl-C must not cut it short.
-        signal.signal(sig, signal.SIG_IGN)
       self._stop_tasks()
 
   def _start_cluster(self):
@@ -204,6 +227,8 @@ class Launcher:
     or RESTART_CLUSTER."""
     deadline = time.time() + self._options.timeout_secs if self._options.timeout_secs else None
     while self._chief().process.poll() is None or not self._chief().reported:
+      if self._stop_signal:
+        return self._interrupted()
       if self._report_exits() is RESTART_CLUSTER:
         return RESTART_CLUSTER
       if any(task.task_type == "ps" and task.process.returncode for task in self._tasks):
@@ -221,10 +246,17 @@ class Launcher:
     # Parameter servers serve until they are stopped: the others may finish by themselves.
     while time.time() < grace_end and any(t.process.poll() is None for t in self._tasks
                                           if t.task_type != "ps"):
+      if self._stop_signal:
+        return self._interrupted()
       time.sleep(POLL_SECS)
       self._report_exits(restart=False)
     self._report_exits(restart=False)
     return 0
+
+  def _interrupted(self):
+    """The exit status for the stop signal received, as a shell reports it: 128 + its number."""
+    self.say(f"interrupted by {signal.Signals(self._stop_signal).name}: stopping the cluster")
+    return 128 + self._stop_signal
 
   def _chief(self):
     return next(task for task in self._tasks if task.task_type == "chief")
@@ -233,7 +265,7 @@ class Launcher:
     for task in self._tasks:
       if task.process.poll() is None:
         self.say(f"stopping {task.name}")
-      task.stop()
+    stop_tasks(self._tasks)
 
 
 def run_flag(run_flags, name):
@@ -253,9 +285,20 @@ def last_checkpoint(model_dir):
   return f"global step {step.group(1)}" if step else "none yet (from the start)"
 
 
+class _OneLineParser(argparse.ArgumentParser):
+  """An ArgumentParser whose every mistake is one line, `error: ...`, and exit code 2."""
+
+  def error(self, message):
+    self.exit(USAGE_EXIT_CODE, f"error: {message}\n")
+
+  def option_names(self):
+    return [name for action in self._actions for name in action.option_strings]
+
+
 def parse_args(argv):
-  """(launcher options, flags for run.py): run.py's flags follow `--` or are the unknown ones."""
-  parser = argparse.ArgumentParser(
+  """(launcher options, flags for run.py): run.py's flags follow `--`, or come before it among
+  the launcher's options; any other option before `--` is a mistake."""
+  parser = _OneLineParser(
       description=__doc__.split("\n\n")[0], allow_abbrev=False,
       usage="%(prog)s [options] -- [run.py flags, e.g. --model_dir=DIR --max_steps=N]")
   parser.add_argument("--workers", type=int, default=1, help="workers besides the chief")
@@ -271,29 +314,69 @@ def parse_args(argv):
   parser.add_argument("--restarts", type=int, default=3,
                       help="how many times in all a task killed by a signal is restarted")
   parser.add_argument("--python", default=sys.executable, help="the Python that runs run.py")
-  options, run_flags = parser.parse_known_args(argv)
-  run_flags = [flag for flag in run_flags if flag != "--"]
+  end = argv.index("--") if "--" in argv else len(argv)
+  options, run_flags = parser.parse_known_args(argv[:end])
+  for arg in run_flags:
+    if re.match(r"--?[A-Za-z]", arg) and not _is_run_py_flag(arg):
+      parser.error(_unknown_option(arg, parser.option_names()))
+  run_flags += argv[end + 1:]
   all_reduce = run_flag(run_flags, "distribution") == "multi_worker_mirrored"
   if options.ps is None:
     options.ps = 0 if all_reduce else 1
-  if options.workers < 0 or options.restarts < 0:
-    parser.error("--workers and --restarts must be >= 0")
+  if min(options.workers, options.ps, options.restarts) < 0:
+    parser.error("--workers, --ps and --restarts must be >= 0")
   if all_reduce == bool(options.ps):
     parser.error("--distribution=multi_worker_mirrored takes --ps=0, a parameter-server "
                  "cluster --ps >= 1")
+  if options.timeout_secs is not None and not options.timeout_secs > 0:
+    parser.error(f"--timeout_secs={options.timeout_secs:g} must be > 0: leave it out for no "
+                 "timeout")
+  if not options.grace_secs >= 0:
+    parser.error(f"--grace_secs={options.grace_secs:g} must be >= 0")
+  if not shutil.which(options.python):
+    parser.error(f"--python={options.python} is not an executable file: pass the Python that "
+                 f"runs run.py, e.g. --python={sys.executable}")
+  mistake = _descriptor_mistake(options)
+  if mistake:
+    parser.error(mistake)
   return options, run_flags
 
 
-def _raise_stopped(signal_number, frame):
-  del frame
-  raise Stopped(signal_number)
+def _is_run_py_flag(arg):
+  """Whether arg, e.g. --model_dir=m or --nosync_replicas, names one of run.py's flags."""
+  name = arg.lstrip("-").split("=", 1)[0]
+  return name in flags_core.FLAG_MODES or (name.startswith("no")
+                                           and name[2:] in flags_core.FLAG_MODES)
+
+
+def _unknown_option(arg, launcher_options):
+  """The one line for an option that is neither the launcher's nor run.py's: the nearest name."""
+  name = arg.split("=", 1)[0]
+  nearest = difflib.get_close_matches(
+      name, launcher_options + [f"--{flag}" for flag in flags_core.FLAG_MODES], n=1)
+  hint = f"did you mean {nearest[0]}?" if nearest else "--help lists the launcher's"
+  return (f"{arg} is neither a launcher option nor a run.py flag: {hint} (run.py's flags may "
+          "also follow --)")
+
+
+def _descriptor_mistake(options):
+  """The one line for more tasks than this process may hold open files for, else None."""
+  tasks = 1 + options.workers + options.ps + options.evaluator
+  needed = len(os.listdir("/dev/fd")) + tasks * FDS_PER_TASK + FDS_WHILE_STARTING
+  limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+  if limit == resource.RLIM_INFINITY or needed <= limit:
+    return None
+  return (f"{tasks} tasks (--workers={options.workers}, --ps={options.ps}) need {needed} open "
+          f"files, more than this process's limit of {limit} (ulimit -n): start fewer tasks, "
+          f"or raise the limit, e.g. ulimit -n {needed}")
 
 
 def main(argv=None):
   options, run_flags = parse_args(sys.argv[1:] if argv is None else argv)
-  signal.signal(signal.SIGINT, _raise_stopped)
-  signal.signal(signal.SIGTERM, _raise_stopped)
-  return Launcher(options, run_flags).run()
+  launcher = Launcher(options, run_flags)
+  for sig in STOP_SIGNALS:
+    signal.signal(sig, launcher.stop_on)
+  return launcher.run()
 
 
 if __name__ == "__main__":

@@ -14,11 +14,14 @@ a copy of the variables and tf.estimator's train_distribute
 averages the gradients of trainers x batch_size examples.
 """
 
+import contextlib
 import os
+import socket
 import time
 
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.app import tf_config
 from estimator_cnn.app import train
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
@@ -30,10 +33,12 @@ from estimator_cnn.training import build
 from estimator_cnn.training import model_dir as model_dir_lib
 
 v1 = tf.compat.v1
-EVALUATOR = "evaluator"
+EVALUATOR = tf_config.EVALUATOR
 ALL_REDUCE = "multi_worker_mirrored"
 # How often, at most, the evaluator evaluates the newest checkpoint.
 EVALUATOR_THROTTLE_SECS = 1
+# TensorFlow's UnknownError when a task's server cannot listen on its TF_CONFIG port.
+SERVER_NOT_STARTED = "Could not start gRPC server"
 
 
 class _ReportMetrics(tf_estimator.Exporter):
@@ -121,21 +126,55 @@ def train_and_eval(settings):
   """Runs --mode=train_and_eval; returns the final metrics here, None as a cluster task."""
   run_config = _run_config()
   if run_config.cluster_spec or run_config.task_type == EVALUATOR:
-    return _run_task(settings, run_config)
+    name = tf_config.task_name(run_config.task_type, run_config.task_id)
+    with _server_start_in_one_line(name, run_config):
+      return _run_task(settings, run_config, name)
   return train.train(settings, evaluate_periodically=True)
 
 
-def _run_task(settings, run_config):
-  """Plays the TF_CONFIG task's role in the cluster."""
-  name = run_config.task_type
-  if run_config.task_type not in ("chief", EVALUATOR):
-    name += f" {run_config.task_id}"
+def _port_mistake(name, run_config, reason):
+  """The UserError for a task whose server cannot listen on its TF_CONFIG port, for reason."""
+  address = run_config.cluster_spec.task_address(run_config.task_type, run_config.task_id)
+  return UserError(f"{name} cannot listen on port {address.rpartition(':')[2]}, its TF_CONFIG "
+                   f"address {address}: {reason}: stop the process that holds it, or give the "
+                   "task another port in TF_CONFIG")
+
+
+def _try_port(name, run_config):
+  """Raises _port_mistake unless the task's port is free, tried as TensorFlow's server binds it
+  (on every interface): before the task writes anything, and before TF 2.15's gRPC logs its
+  own lines about it."""
+  address = run_config.cluster_spec.task_address(run_config.task_type, run_config.task_id)
+  with socket.socket() as trial:
+    trial.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # As gRPC does.
+    try:
+      trial.bind(("", int(address.rpartition(":")[2])))
+    except OSError as e:
+      raise _port_mistake(name, run_config, e.strerror.lower()) from None
+
+
+@contextlib.contextmanager
+def _server_start_in_one_line(name, run_config):
+  """Turns TensorFlow's error for a server that cannot start (its port taken after _try_port)
+  into _port_mistake's line."""
+  try:
+    yield
+  except tf.errors.UnknownError as e:
+    if SERVER_NOT_STARTED not in str(e):
+      raise
+    raise _port_mistake(name, run_config, "the server could not start") from None
+
+
+def _run_task(settings, run_config, name):
+  """Plays the TF_CONFIG task's role in the cluster; `name` is the task's, e.g. 'worker 0'."""
   model_dir = settings.model_dir
   if model_dir is None:
     raise UserError(f"{name}: a cluster task needs --model_dir, the folder all tasks share")
   if settings.max_steps is None:
     raise UserError(f"{name}: a cluster task needs --max_steps (absolute), so that all tasks "
                     "stop at the same global step")
+  if run_config.task_type != EVALUATOR:  # The evaluator starts no server.
+    _try_port(name, run_config)
   train_distribute = _train_distribute(settings, run_config)
   model_dir_lib.check_path_characters(model_dir)
   files.check_writable_folder(model_dir, "model_dir")

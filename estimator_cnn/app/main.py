@@ -4,6 +4,7 @@ TensorFlow, so it needs neither tf-keras nor tf.estimator."""
 import importlib
 
 from estimator_cnn.app import settings as settings_lib
+from estimator_cnn.app import tf_config
 
 _ACTIONS = {
     "train": "estimator_cnn.app.train:train",
@@ -15,11 +16,13 @@ _ACTIONS = {
 
 
 def run(settings):
-  """Runs settings.mode, once its path flags are usable (settings.check_paths)."""
+  """Runs settings.mode, once its path flags are usable (settings.check_paths); the mode sees
+  TF_CONFIG only if it runs cluster tasks (app.tf_config)."""
   settings_lib.check_paths(settings)
   if settings.mode == "predict":
     action = "estimator_cnn.app.modes:" + ("predict_files" if settings.images else "predict")
   else:
     action = _ACTIONS[settings.mode]
   module, function = action.split(":")
-  return getattr(importlib.import_module(module), function)(settings)
+  with tf_config.seen_by(settings.mode):
+    return getattr(importlib.import_module(module), function)(settings)

@@ -117,6 +117,20 @@ a flag given to a mode it is not for   here: test_flag_of_another_mode_is_refuse
   in predict, --invert,
   --max_image_pixels without --images,
   --predict_indices, --data_dir with it
+TF_CONFIG malformed ('{not json', '', app/test_tf_config.py::test_malformed_tf_config_is_one_line_
+  '[1,2]', wrong types inside): one     and_train_makes_no_model_dir (each case),
+  line in every mode, no model_dir       ::test_malformed_tf_config_is_one_line_in_every_mode
+TF_CONFIG of a cluster: train refused, app/test_tf_config.py::test_train_under_a_cluster_is_refused_
+  eval, predict, export and inspect      naming_train_and_eval, ::test_modes_without_a_cluster_run_
+  run without it after one line          without_tf_config
+a cluster task's port in use (a ps, an app/test_cluster.py::test_a_task_whose_port_is_in_use_says_
+  all-reduce worker)                     which_in_one_line
+launch_cluster.py: an option neither   app/test_cluster.py::test_launcher_mistakes_are_one_line_and_
+  its own nor run.py's, --python not     start_nothing
+  executable, timeouts below 0 or NaN,
+  more tasks than RLIMIT_NOFILE allows
+launch_cluster.py stopped by SIGINT,   app/test_cluster.py::test_launcher_stops_every_task_and_their_
+  SIGTERM or SIGHUP: no task left        children_on_a_stop_signal
 --verbose shows the traceback          here: test_verbose_adds_the_traceback
 a bug (not a UserError) keeps its      here: test_unexpected_exception_keeps_its_traceback
   traceback

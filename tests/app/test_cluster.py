@@ -8,7 +8,9 @@ import json
 import os
 import queue
 import re
+import resource
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,8 +31,8 @@ _CHIEF_ALONE = '{"cluster": {"chief": ["127.0.0.1:1"]}, "task": {"type": "chief"
 
 
 @pytest.mark.parametrize("tf_config,args,message", [
-    ('{"cluster": {"chief": ["127.0.0.1:1"]}, "task": {"type": "chief"}}', ["--max_steps=5"],
-     "TF_CONFIG: If \"cluster\" is set in TF_CONFIG, task index must be set."),
+    ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 0}}',
+     ["--max_steps=5"], "TF_CONFIG: If \"cluster\" is set in TF_CONFIG, it must have one"),
     (_CHIEF_ALONE, ["--max_steps=5"], "needs --model_dir"),
     (_CHIEF_ALONE, ["--model_dir=m"], "needs --max_steps"),
 ])
@@ -50,7 +52,7 @@ _ALL_REDUCE = "--distribution=multi_worker_mirrored"
                "not none: set TF_CONFIG"),
     ('{"cluster": {"chief": ["a:1"], "ps": ["b:1"]}, "task": {"type": "chief", "index": 0}}', [],
      "not ['chief', 'ps']"),
-    ("{chief", [], "TF_CONFIG is not a JSON object"),
+    ("{chief", [], "--distribution=multi_worker_mirrored: TF_CONFIG is not valid JSON"),
     ('{"cluster": {"chief": ["a:1"]}, "task": {"type": "chief", "index": 0}}',
      ["--sync_replicas"], "--sync_replicas is for --distribution=parameter_server"),
 ])
@@ -70,7 +72,54 @@ def test_all_reduce_takes_chief_workers_and_evaluator(monkeypatch):
       "multi_worker_mirrored")
 
 
+@pytest.mark.parametrize("task,args", [
+    ("ps", []),
+    ("chief", []),
+    ("worker", [_ALL_REDUCE]),  # Its strategy starts the server.
+])
+def test_a_task_whose_port_is_in_use_says_which_in_one_line(fixture_data, tmp_path, task, args):
+  """Before it writes anything: the chief writes params.json first when it starts."""
+  model_dir = tmp_path / "model"
+  with socket.socket() as holder:
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    cluster = {"chief": ["127.0.0.1:1"], "ps": ["127.0.0.1:1"], "worker": ["127.0.0.1:1"]}
+    if args == [_ALL_REDUCE]:
+      del cluster["ps"]
+    cluster[task] = [address]
+    env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster,
+                                                 "task": {"type": task, "index": 0}}))
+    result = subprocess.run([sys.executable, RUN_PY, "--mode=train_and_eval", *args,
+                             f"--model_dir={model_dir}", f"--data_dir={fixture_data}",
+                             "--max_steps=5"], env=env, capture_output=True, text=True,
+                            timeout=CLUSTER_TIMEOUT_SECS, cwd=REPO)
+  name = "chief" if task == "chief" else f"{task} 0"
+  assert result.returncode == 1
+  assert result.stderr == (
+      f"error: {name} cannot listen on port {port}, its TF_CONFIG address {address}: address "
+      "already in use: stop the process that holds it, or give the task another port in "
+      "TF_CONFIG\n")
+  assert not model_dir.exists()
+
+
 # Clusters on 127.0.0.1.
+
+
+_TASK_PIDS = []  # Of every task the launchers of this module's tests started.
+
+
+@pytest.fixture(autouse=True, name="no_task_left_behind")
+def fixture_no_task_left_behind():
+  """After each test, kills the process groups of the tasks a launcher left running (in a test
+  that failed: the tests assert that it leaves none)."""
+  yield
+  while _TASK_PIDS:
+    try:
+      os.killpg(_TASK_PIDS.pop(), signal.SIGKILL)
+    except ProcessLookupError:
+      pass
 
 
 class _Cluster:
@@ -92,6 +141,7 @@ class _Cluster:
       started = re.match(r"\[launcher\] (\S+) pid (\d+)$", line.rstrip("\n"))
       if started:
         self._pids[started.group(1)] = int(started.group(2))
+        _TASK_PIDS.append(int(started.group(2)))
       self._queue.put(line.rstrip("\n"))
     self._queue.put(None)
 
@@ -130,14 +180,15 @@ class _Cluster:
       pass
     return self._process.wait(timeout=30)
 
-  def interrupt(self):
-    self._process.send_signal(signal.SIGINT)
+  def send_signal(self, sig):
+    self._process.send_signal(sig)
 
   def pid(self, task):
     return self._pids[task]
 
   def stop(self):
-    """Stops the launcher, which stops its tasks; kills them if it can't."""
+    """Stops the launcher, which stops its tasks; kills it if it can't (no_task_left_behind
+    then kills the tasks)."""
     if self._process.poll() is not None:
       return
     self._process.send_signal(signal.SIGTERM)
@@ -146,11 +197,6 @@ class _Cluster:
     except subprocess.TimeoutExpired:
       self._process.kill()
       self._process.wait()
-      for pid in self._pids.values():
-        try:
-          os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-          pass
 
 
 def test_task_progress_keeps_the_global_step_training_ended_at():
@@ -224,10 +270,14 @@ def test_synchronous_cluster_ends_at_the_last_step(fixture_data, tmp_path, kind,
 
 
 # A stand-in for Python that the launcher runs instead of run.py: the chief exits
-# with 3 when given --fail_chief, every other task sleeps until it is stopped.
+# with 3 when given --fail_chief; with --stubborn_ps the ps task ignores SIGTERM and
+# starts a child of its own; every task sleeps until it is stopped.
 FAKE_PYTHON = """#!{python}
-import json, os, sys, time
+import json, os, signal, subprocess, sys, time
 task = json.loads(os.environ["TF_CONFIG"])["task"]["type"]
+if task == "ps" and "--stubborn_ps" in sys.argv:
+  signal.signal(signal.SIGTERM, signal.SIG_IGN)
+  subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", *sys.argv[1:]])
 print(task, "started", flush=True)
 if task == "chief" and "--fail_chief" in sys.argv:
   sys.exit(3)
@@ -249,6 +299,23 @@ def _assert_stopped(pids):
       os.kill(pid, 0)
 
 
+def _live_processes(groups, marker):
+  """The pids of the processes, zombies aside, in one of the process groups or whose command
+  line holds marker."""
+  pids = []
+  for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+      with open(f"/proc/{pid}/stat") as f:
+        state, _, group = f.read().rpartition(")")[2].split()[:3]
+      with open(f"/proc/{pid}/cmdline", "rb") as f:
+        command_line = f.read()
+    except OSError:  # It ended meanwhile.
+      continue
+    if state != "Z" and (int(group) in groups or marker.encode() in command_line):
+      pids.append(int(pid))
+  return pids
+
+
 def test_launcher_fails_with_its_chief_and_stops_the_rest(fake_python):
   with _Cluster(f"--python={fake_python}", "--workers=1", "--", "--fail_chief") as cluster:
     assert cluster.finish() == 1
@@ -260,14 +327,64 @@ def test_launcher_fails_with_its_chief_and_stops_the_rest(fake_python):
   _assert_stopped(cluster.pid(task) for task in ("ps0", "chief", "worker0", "evaluator"))
 
 
-def test_launcher_stops_every_task_on_interrupt(fake_python):
-  with _Cluster(f"--python={fake_python}", "--workers=2") as cluster:
-    cluster.wait_for(r"\[launcher\] evaluator pid")
-    cluster.interrupt()
-    assert cluster.finish() == 130
-  assert "[launcher] interrupted: stopping the cluster" in cluster.output()
-  _assert_stopped(cluster.pid(task) for task in ("ps0", "chief", "worker0", "worker1",
-                                                  "evaluator"))
+STOP_BOUND_SECS = 30  # The launcher waits 5 s for SIGTERM, then 5 s for SIGKILL.
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP],
+                         ids=lambda sig: sig.name)
+def test_launcher_stops_every_task_and_their_children_on_a_stop_signal(fake_python, tmp_path,
+                                                                        sig):
+  """SIGHUP is a closed terminal. The ps task ignores SIGTERM and has a child: SIGKILL ends
+  its process group."""
+  marker = f"--model_dir={tmp_path}"
+  tasks = ("ps0", "chief", "worker0", "worker1", "evaluator")
+  with _Cluster(f"--python={fake_python}", "--workers=2", "--", marker,
+                "--stubborn_ps") as cluster:
+    started = set()
+    while started != set(tasks):
+      started.add(cluster.wait_for(r"^\[(\w+)\] \w+ started$").group(1))
+    cluster.send_signal(sig)
+    stopped_at = time.time()
+    assert cluster.finish() == 128 + sig
+    assert time.time() - stopped_at < STOP_BOUND_SECS
+  assert f"[launcher] interrupted by {sig.name}: stopping the cluster" in cluster.output()
+  for task in tasks:
+    assert f"[launcher] stopping {task}" in cluster.output()
+  _assert_stopped(cluster.pid(task) for task in tasks)
+  groups = {cluster.pid(task) for task in tasks}  # Each task leads its own.
+  deadline = time.time() + STOP_BOUND_SECS  # A process killed may take a moment to go.
+  while _live_processes(groups, marker) and time.time() < deadline:
+    time.sleep(0.1)
+  assert not _live_processes(groups, marker)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--worker=2"], "--worker=2 is neither a launcher option nor a run.py flag: did you mean "
+                     "--workers? (run.py's flags may also follow --)"),
+    (["--max_step=5"], "did you mean --max_steps?"),
+    (["--python=/nonexistent"], "--python=/nonexistent is not an executable file"),
+    (["--python={not_executable}"], "is not an executable file"),
+    (["--timeout_secs=-1"], "--timeout_secs=-1 must be > 0: leave it out for no timeout"),
+    (["--timeout_secs=nan"], "--timeout_secs=nan must be > 0"),
+    (["--grace_secs=-1"], "--grace_secs=-1 must be >= 0"),
+    (["--ps=-1"], "--workers, --ps and --restarts must be >= 0"),
+    (["--workers=x"], "argument --workers: invalid int value: 'x'"),
+    (["--workers=100"], "103 tasks (--workers=100, --ps=1) need"),  # Under a limit of 64.
+])
+def test_launcher_mistakes_are_one_line_and_start_nothing(tmp_path, args, message):
+  not_executable = tmp_path / "python"
+  not_executable.write_text("")
+  args = [arg.format(not_executable=not_executable) for arg in args]
+
+  def few_open_files():
+    resource.setrlimit(resource.RLIMIT_NOFILE,
+                       (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+  result = subprocess.run([sys.executable, LAUNCHER, *args, "--", f"--model_dir={tmp_path}"],
+                          capture_output=True, text=True, timeout=60, preexec_fn=few_open_files)
+  assert result.returncode == 2 and result.stdout == ""
+  assert result.stderr.startswith("error: ") and message in result.stderr
+  assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_launcher_restarts_a_killed_parameter_server_worker_alone(fake_python):
@@ -278,7 +395,7 @@ def test_launcher_restarts_a_killed_parameter_server_worker_alone(fake_python):
     cluster.wait_for(r"\[launcher\] worker0 was killed by SIGKILL: restarting it "
                      r"\(restart 1 of 3\)$")
     cluster.wait_for(r"\[worker0\] worker started")
-    cluster.interrupt()
+    cluster.send_signal(signal.SIGINT)
     assert cluster.finish() == 130
   output = cluster.output()
   assert output.count("[launcher] cluster ") == 1 and cluster.pid("worker0") != killed, output
