@@ -10,7 +10,7 @@ setuptools.setup(
     long_description_content_type="text/markdown",
     packages=setuptools.find_packages(include=["estimator_cnn", "estimator_cnn.*", "flags"]),
     package_data={"estimator_cnn.experiments.ablation": ["studies.json"],
-                  "estimator_cnn.legacy": ["private_modules.json"]},
+                  "estimator_cnn.legacy": ["*.json"]},
     py_modules=["run"],
     python_requires=">=3.9",
     # TensorFlow >= 2.16 also needs tf-keras of the same minor version and the tf.estimator
