@@ -8,7 +8,9 @@ weights, bf16 convolutions and matmuls) and the model and images in
 channels_last memory format. A system with a compile_mode runs the same program
 with the model wrapped in torch.compile (Inductor, C++ on the CPU): it compiles
 on its first training step and on its first evaluation batch, from an empty
-cache, which the examples/s leave out and the result gives apart
+cache (but for Inductor's precompiled C++ header, which PyTorch keeps machine-wide
+in the default cache folder by design: built once, by the first compilation on a
+machine), which the examples/s leave out and the result gives apart
 (train_compile_secs, eval_compile_secs: the warm-up's seconds beyond the steady
 pace).
 """
