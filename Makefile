@@ -38,8 +38,9 @@ $(PY313_VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY313_VENV)/bin/pip install -q -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-# The benchmark's optional PyTorch peers (torch_fp32, torch_bf16): never a dependency of the package
-# or the tests. The worker reads the data and flags with numpy, absl, matplotlib. No pip
+# The benchmark's optional PyTorch peers (torch_fp32, torch_bf16 and their torch.compile twins, whose
+# Inductor compiles C++ with the system's g++): never a dependency of the package or the tests.
+# The worker reads the data and flags with numpy, absl, matplotlib. No pip
 # configuration file: some machines' global one caps torch at the older releases on their disk.
 $(TORCH_VENV)/.installed: requirements-torch.txt
 	$(PYTHON) -m venv $(TORCH_VENV)

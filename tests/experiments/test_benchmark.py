@@ -12,6 +12,7 @@ from absl import flags
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base import stacks as stacks_lib
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.experiments.benchmark import __main__ as benchmark_main
 from estimator_cnn.experiments.benchmark import machine
 from estimator_cnn.experiments.benchmark import measures
 from estimator_cnn.experiments.benchmark import report
@@ -55,6 +56,28 @@ def test_bf16_systems_run_only_with_native_bf16_or_emulation():
   assert systems.runs_here(systems.SYSTEMS["ours_fast"], False, False)
 
 
+COMPILED_TWINS = {"torch_compile_fp32": "torch_fp32", "torch_compile_bf16": "torch_bf16"}
+
+
+@pytest.mark.parametrize("compiled,eager", COMPILED_TWINS.items())
+def test_compiled_pytorch_peers_are_the_eager_ones_in_torch_compile(compiled, eager):
+  compiled_system = systems.SYSTEMS[compiled]
+  assert compiled_system.compile_mode == "default" and systems.SYSTEMS[eager].compile_mode is None
+  assert compiled_system._replace(label="", compile_mode=None) == systems.SYSTEMS[eager]._replace(
+      label="")
+  assert "torch.compile" in compiled_system.label and compiled in systems.DEFAULT_SYSTEMS
+
+
+def test_the_flags_offer_every_system_of_the_table():
+  flag_values = flags.FlagValues()
+  benchmark_main.define_flags(flag_values)
+  flag_values(["benchmark", "--systems=torch_compile_fp32,torch_compile_bf16"])
+  assert flag_values.systems == ["torch_compile_fp32", "torch_compile_bf16"]
+  assert flag_values["systems"].default == systems.DEFAULT_SYSTEMS
+  for name, system in systems.SYSTEMS.items():
+    assert f"{name}: {system.label}" in flag_values["systems"].help
+
+
 @pytest.mark.parametrize("name", [name for name, system in systems.SYSTEMS.items()
                                   if system.runner == "estimator"])
 def test_estimator_systems_train_with_run_pys_params(name):
@@ -88,6 +111,25 @@ def test_bad_systems_are_refused(names, message):
 def test_steady_examples_per_sec_skips_the_first_batch():
   assert measures.steady_examples_per_sec([10.0, 11.0, 12.0], 100) == 100.0
   assert measures.steady_examples_per_sec([10.0], 100) is None
+
+
+def test_compile_time_is_the_warmup_beyond_the_steady_pace():
+  # Started at 0; warm-up batches end at 30 and 31, then one batch a second.
+  assert measures.warmup_excess_secs(0.0, [30.0, 31.0, 32.0, 33.0], 2) == 29.0
+  assert measures.warmup_excess_secs(5.0, [6.0, 6.5, 7.0], 1) == pytest.approx(0.5)
+  assert measures.warmup_excess_secs(0.0, [30.0, 31.0], 2) is None
+
+
+def test_throughput_summary_has_compile_seconds_of_compiled_systems_only():
+  sample = {"train_examples_per_sec": 100.0, "eval_examples_per_sec": 400.0, "peak_rss_mb": 900.0}
+  compiled = [{**sample, "train_compile_secs": secs, "eval_compile_secs": secs / 10}
+              for secs in (30.0, 40.0, 35.0)]
+  summary = schedule.summarize_throughput(compiled)
+  assert (summary["train_compile_secs"], summary["eval_compile_secs"]) == (35.0, 3.5)
+  assert report.compile_secs_text(summary) == "35.0 + 3.5"
+  eager = schedule.summarize_throughput([sample])
+  assert eager["train_compile_secs"] is None and eager["eval_compile_secs"] is None
+  assert report.compile_secs_text(eager) is None
 
 
 def test_time_to_accuracy_summary():
@@ -148,11 +190,15 @@ def test_ratios_to_the_baselines():
           "ours_bf16": {"train_examples_per_sec": 500.0},
           "keras_bf16": {"train_examples_per_sec": 400.0},
           "torch_bf16": {"train_examples_per_sec": 625.0},
+          "torch_compile_fp32": {"train_examples_per_sec": 300.0},
+          "torch_compile_bf16": {"train_examples_per_sec": 400.0},
           "ours_fast": {"time_to_accuracy": {"seconds": 27.0}}}
   assert report.ratio_lines(rows) == [
       "- ours_fp32 / tf_estimator, training examples/s: 1.10x",
+      "- ours_fp32 / torch_compile_fp32, training examples/s: 1.10x",
       "- ours_bf16 / keras_bf16, training examples/s: 1.25x",
       "- ours_bf16 / torch_bf16, training examples/s: 0.80x",
+      "- ours_bf16 / torch_compile_bf16, training examples/s: 1.25x",
       "- ours_fp32 / tf_estimator, eval examples/s: 0.90x",
       "- ours_fp32 / tf_estimator, peak memory: 0.90x",
       "- ours_fp32 / tf_estimator, peak anonymous memory: 1.10x",
@@ -178,6 +224,11 @@ def _results():
                    "emulated_bf16": False, "matmul_size": 2048},
       "order": [[0, "ours_fp32"], [1, "ours_fp32"]],
       "systems": {"ours_fp32": row,
+                  "torch_compile_bf16": {
+                      **row, "label": systems.SYSTEMS["torch_compile_bf16"].label,
+                      "stack": "torch", "tensorflow": "-", "runtime": "PyTorch 2.15.0",
+                      "dtype": "bfloat16", "train_compile_secs": 41.23, "eval_compile_secs": 5.06,
+                      "time_to_accuracy": None},
                   "keras_bf16": {"label": "Keras 3 model.fit, TF 2.21, mixed_bfloat16",
                                  "stack": "current", "status": systems.NOT_SUPPORTED,
                                  "dtype": "bfloat16"}},
@@ -198,11 +249,15 @@ def test_results_are_written_as_json_and_markdown(tmp_path):
   assert "float32 150 GFLOP/s, bfloat16 20 GFLOP/s." in markdown
   assert "beats the theoretical peak" not in markdown
   table = [line for line in markdown.splitlines() if line.startswith("| ")]
-  assert len(table) == 3 and all(line.count("|") == 11 for line in table)
+  assert len(table) == 4 and all(line.count("|") == 12 for line in table)
+  assert "| compile s, train + eval |" in table[0]
   assert table[1] == ("| ours_fp32 | tf.estimator on TF 2.21, float32 | tf.estimator 2.15.0, "
-                      "TF 2.21.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | 988 | 512 | "
+                      "TF 2.21.0, batch 100 | float32 | 1,234 | 25.0% | 4,321 | - | 988 | 512 | "
                       "41.0 s at step 900 (training 30.0 s, evaluating 9.0 s) |")
-  assert f"| bfloat16 | {systems.NOT_SUPPORTED} |" in table[2]
+  assert table[2].startswith("| torch_compile_bf16 | PyTorch torch.compile")
+  assert table[2].endswith("| PyTorch 2.15.0, batch 100 | bfloat16 | 1,234 | 25.0% | 4,321 | "
+                           "41.2 + 5.1 | 988 | 512 | - |")
+  assert f"| bfloat16 | {systems.NOT_SUPPORTED} |" in table[3]
 
 
 def test_stack_python_comes_from_the_variable(monkeypatch):
@@ -273,7 +328,8 @@ def test_tiny_benchmark_end_to_end(tmp_path):
   output_dir = tmp_path / "out"
   python = stacks.python_of(stacks.CURRENT)
   result = _run_benchmark(
-      "--systems=ours_fp32,keras_fp32,keras_bf16,torch_fp32", "--rounds=1", "--steps=2",
+      "--systems=ours_fp32,keras_fp32,keras_bf16,torch_fp32,torch_compile_bf16", "--rounds=1",
+      "--steps=2",
       "--warmup_steps=1", "--batch_size=10", "--tta_rounds=1", "--target=0.0",
       "--eval_every=2", "--tta_max_steps=4", "--matmul_size=64", f"--data_dir={data_dir}",
       f"--output_dir={output_dir}",
@@ -288,8 +344,9 @@ def test_tiny_benchmark_end_to_end(tmp_path):
   assert results["order"] == [[0, name] for name in measured]
   if not native:
     assert results["systems"]["keras_bf16"]["status"] == systems.NOT_SUPPORTED
-  assert results["systems"]["torch_fp32"]["status"].startswith(
-      "not measured: ESTIMATOR_CNN_TORCH_PYTHON=")
+  for name in ("torch_fp32", "torch_compile_bf16"):
+    assert results["systems"][name]["status"].startswith(
+        "not measured: ESTIMATOR_CNN_TORCH_PYTHON=")
   theoretical = results["machine"]["theoretical_gflops"]
   assert theoretical is None or theoretical > 0
   for name in measured:
@@ -344,3 +401,14 @@ def test_the_pytorch_bf16_peer_autocasts_in_channels_last():
            "next(m.parameters()).dtype)")
   result = stacks.run(stacks_lib.TORCH, ["-c", probe], check=True, timeout=300)
   assert result.stdout.split() == ["True", "torch.bfloat16", "torch.float32"]
+
+
+def test_the_compiled_pytorch_peers_wrap_the_network_in_torch_compile():
+  """Skipped without the PyTorch environment (make bench-peers). Wrapping only: compiling takes
+  the benchmark's first step."""
+  probe = ("from estimator_cnn.experiments.benchmark import systems, torch_worker as w; "
+           "s = systems.SYSTEMS['torch_compile_bf16']; m = w.build_model(s, w.Precision(s.dtype)); "
+           "print(type(m).__name__, type(m._orig_mod).__name__, "
+           "sum(p.numel() for p in m.parameters()))")
+  result = stacks.run(stacks_lib.TORCH, ["-c", probe], check=True, timeout=300)
+  assert result.stdout.split() == ["OptimizedModule", "Sequential", str(BLOG_PARAMETERS)]

@@ -20,6 +20,8 @@ Systems (--systems; default all but tf_estimator_bf16):
   torch_fp32         PyTorch eager, the same network and Adam, float32; only where its
                      environment exists (make bench-peers), else "not measured"
   torch_bf16         the same under torch.autocast("cpu", bfloat16), channels_last
+  torch_compile_fp32 torch_fp32 with the model in torch.compile (Inductor, default mode)
+  torch_compile_bf16 torch_bf16 with the model in torch.compile (Inductor, default mode)
 On a CPU without AVX512_BF16 or AMX-BF16 the bf16 systems are reported as
 "not supported on this CPU" unless --emulated_bf16 measures them anyway,
 labelled "bfloat16 (emulated)". ours_fast then runs in float32, as run.py does.
@@ -30,6 +32,9 @@ rounds alternate the systems (A B C A B C ...) so that machine drift cancels.
     (batch --batch_size); median over --rounds.
   - eval examples/s: then one pass over the 10,000 test images (batches of 500),
     timed from the end of the first batch to the end of the last.
+  - compile seconds (torch.compile's systems): the time the warm-up steps took beyond
+    the timed steps' pace, and the first eval batch beyond the other batches' pace:
+    the compilation, left out of the examples/s; median over --rounds.
   - peak memory: the process's RSS high-water mark (getrusage), max over rounds.
   - time to accuracy: a fresh process trains from scratch, evaluating on the test
     set every --eval_every steps (Estimator: train(max_steps) then evaluate, as

@@ -59,6 +59,11 @@ def _anonymous(result):
   return "" if anonymous is None else f" ({anonymous:.0f} anonymous)"
 
 
+def _compiled(result):
+  compile_secs = report.compile_secs_text(result)
+  return f", compiled in {compile_secs} s" if compile_secs else ""
+
+
 def _measure_throughput(workers, names, machine, rows, failures):
   """Measures the systems round by round; fills their rows; returns the order they ran in."""
   rounds = workers.settings["rounds"]
@@ -72,7 +77,8 @@ def _measure_throughput(workers, names, machine, rows, failures):
     samples[name].append(result)
     print(f"{label} {result['train_examples_per_sec']:7.0f} train, "
           f"{result['eval_examples_per_sec']:7.0f} eval examples/s, "
-          f"{result['peak_rss_mb']:5.0f} MB{_anonymous(result)}  ({result['dtype']})", flush=True)
+          f"{result['peak_rss_mb']:5.0f} MB{_anonymous(result)}  ({result['dtype']}"
+          f"{_compiled(result)})", flush=True)
   for name, results in samples.items():
     if not results:
       rows[name]["status"] = "failed"

@@ -1,4 +1,4 @@
-"""What both workers measure the same way: examples/s between batch ends, and peak memory.
+"""What the workers measure the same way: examples/s between batch ends, warm-up time, peak memory.
 
 No TensorFlow here: the Keras 3 worker imports this module.
 """
@@ -18,6 +18,17 @@ def steady_examples_per_sec(batch_end_times, batch_size):
   if len(batch_end_times) < 2:
     return None
   return (len(batch_end_times) - 1) * batch_size / (batch_end_times[-1] - batch_end_times[0])
+
+
+def warmup_excess_secs(start, batch_end_times, warmup_batches):
+  """Seconds the first warmup_batches took beyond the pace of the batches after them (a
+  compiler's time: torch.compile compiles on its first calls); None without later batches."""
+  timed = len(batch_end_times) - warmup_batches
+  if warmup_batches < 1 or timed < 1:
+    return None
+  warmup_end = batch_end_times[warmup_batches - 1]
+  pace = (batch_end_times[-1] - warmup_end) / timed
+  return warmup_end - start - warmup_batches * pace
 
 
 def throughput_result(info, train_times, eval_times, warmup_steps, eval_batch_size):

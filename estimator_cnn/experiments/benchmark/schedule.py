@@ -103,10 +103,13 @@ def _max(values):
 
 
 def summarize_throughput(samples):
-  """One system's throughput summary from its measurements' results."""
+  """One system's throughput summary from its measurements' results (compile seconds: None
+  but for a compiled system)."""
   return {"train_examples_per_sec": _median(s["train_examples_per_sec"] for s in samples),
           "train_samples": [s["train_examples_per_sec"] for s in samples],
           "eval_examples_per_sec": _median(s["eval_examples_per_sec"] for s in samples),
+          "train_compile_secs": _median(s.get("train_compile_secs") for s in samples),
+          "eval_compile_secs": _median(s.get("eval_compile_secs") for s in samples),
           "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
           "peak_anonymous_mb": _max(s.get("peak_anonymous_mb") for s in samples)}
 

@@ -27,6 +27,7 @@ class System(typing.NamedTuple):
   dtype: typing.Optional[str]  # None: the recipe's.
   recipe: typing.Optional[str]
   label: str
+  compile_mode: typing.Optional[str] = None  # torch.compile's mode (torch runner); None: eager.
 
 
 SYSTEMS = {
@@ -48,6 +49,12 @@ SYSTEMS = {
                          "PyTorch eager, the same network and Adam, float32"),
     "torch_bf16": System(stacks.TORCH, "torch", BFLOAT16, None,
                          "PyTorch eager, torch.autocast bfloat16, channels_last"),
+    "torch_compile_fp32": System(stacks.TORCH, "torch", FLOAT32, None,
+                                 "PyTorch torch.compile (Inductor, default mode), float32",
+                                 compile_mode="default"),
+    "torch_compile_bf16": System(stacks.TORCH, "torch", BFLOAT16, None,
+                                 "PyTorch torch.compile (Inductor, default mode), torch.autocast "
+                                 "bfloat16, channels_last", compile_mode="default"),
 }
 DEFAULT_SYSTEMS = [name for name in SYSTEMS if name != "tf_estimator_bf16"]
 # Measured only where its environment exists (make bench-peers); never a dependency.

@@ -5,11 +5,21 @@ nothing imported here may import it. Eager mode, default backends, Adam 0.001,
 torch.set_num_threads(cores). In bfloat16, PyTorch's advice for CPUs: the forward
 pass and loss under torch.autocast("cpu", dtype=torch.bfloat16) (float32
 weights, bf16 convolutions and matmuls) and the model and images in
-channels_last memory format.
+channels_last memory format. A system with a compile_mode runs the same program
+with the model wrapped in torch.compile (Inductor, C++ on the CPU): it compiles
+on its first training step and on its first evaluation batch, from an empty
+cache (but for Inductor's precompiled C++ header, which PyTorch keeps machine-wide
+in the default cache folder by design: built once, by the first compilation on a
+machine), which the examples/s leave out and the result gives apart
+(train_compile_secs, eval_compile_secs: the warm-up's seconds beyond the steady
+pace).
 """
 
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 import time
 
 import numpy as np
@@ -58,13 +68,30 @@ class Precision:
     return torch.from_numpy(batch).unsqueeze(1).contiguous(memory_format=self.memory_format)
 
 
+def build_model(system, precision):
+  """The blog's network in the precision's memory format; in torch.compile with the system's
+  compile_mode if it has one (compiled lazily, on the first call)."""
+  model = blog_network().to(memory_format=precision.memory_format)
+  return torch.compile(model, mode=system.compile_mode) if system.compile_mode else model
+
+
+def _fresh_inductor_cache():
+  """Points Inductor at an empty cache folder, removed at exit: every measurement compiles from
+  scratch, as a first run does, whatever ran before it."""
+  folder = tempfile.mkdtemp(prefix="estimator_cnn-inductor-")
+  os.environ["TORCHINDUCTOR_CACHE_DIR"] = folder
+  atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 def _setup(spec):
   """(model, optimizer, precision, dataset, what ran) of a PyTorch system."""
   system = systems.SYSTEMS[spec["system"]]
   torch.set_num_threads(os.cpu_count())
   torch.manual_seed(spec["seed"])
   precision = Precision(system.dtype)
-  model = blog_network().to(memory_format=precision.memory_format)
+  if system.compile_mode:
+    _fresh_inductor_cache()
+  model = build_model(system, precision)
   optimizer = torch.optim.Adam(model.parameters(), lr=BLOG_PARAMS["learning_rate"])
   dataset = idx_csv.with_unit_float_images(idx_csv.load_fashion_mnist(spec["data_dir"]))
   emulated = precision.bfloat16 and not spec["bf16_native"]
@@ -116,16 +143,23 @@ def _evaluate(model, precision, images, labels, times=None):
 
 
 def throughput(spec):
-  """Training and evaluation examples/s of the PyTorch system."""
+  """Training and evaluation examples/s of the PyTorch system; a compiled one's compile seconds."""
   model, optimizer, precision, dataset, info = _setup(spec)
   batches = _batches(dataset.train_images, dataset.train_labels, spec["batch_size"],
                      spec["seed"], precision)
   train_times, eval_times = [], []
+  train_start = time.perf_counter()
   _train(model, optimizer, precision, batches, spec["warmup_steps"] + spec["steps"],
          train_times)
+  eval_start = time.perf_counter()
   _evaluate(model, precision, dataset.test_images, dataset.test_labels, eval_times)
-  return measures.throughput_result(info, train_times, eval_times, spec["warmup_steps"],
-                                    EVAL_BATCH_SIZE)
+  result = measures.throughput_result(info, train_times, eval_times, spec["warmup_steps"],
+                                      EVAL_BATCH_SIZE)
+  if systems.SYSTEMS[spec["system"]].compile_mode:
+    result["train_compile_secs"] = measures.warmup_excess_secs(train_start, train_times,
+                                                               spec["warmup_steps"])
+    result["eval_compile_secs"] = measures.warmup_excess_secs(eval_start, eval_times, 1)
+  return result
 
 
 def time_to_accuracy(spec):
