@@ -277,14 +277,24 @@ def training_start(model_dir):
                   "run again")
 
 
+def _listed_before(model_dir, checkpoint):
+  """The checkpoints older than checkpoint that model_dir's `checkpoint` file lists and whose
+  files are still there, as paths in model_dir; [] when it is unreadable."""
+  state = _index_state(model_dir)
+  listed = [os.path.join(model_dir, os.path.basename(path))
+            for path in (state.all_model_checkpoint_paths if state else [])]
+  return [path for path in listed if CHECKPOINT_NAME.fullmatch(os.path.basename(path))
+          and checkpoint_step(path) < checkpoint_step(checkpoint) and _files_of(path)]
+
+
 def set_aside(model_dir, start, printer=print):
   """Makes model_dir resumable from start's checkpoint, deleting nothing.
 
   Renames the files of start's damaged checkpoints to NAME.damaged and says so in a
   line; rewrites the `checkpoint` file when TensorFlow would not find start's
   checkpoint through it (it names a damaged, missing or misplaced one, or is missing
-  or unreadable), listing the older ones it listed; renames an unreadable one to checkpoint.damaged, in a line, when
-  there is no checkpoint to name.
+  or unreadable), listing the older ones it listed; renames an unreadable one to
+  checkpoint.damaged, in a line, when there is no checkpoint to name.
   """
   for checkpoint in start.damaged:
     for name in _files_of(checkpoint):
@@ -298,13 +308,7 @@ def set_aside(model_dir, start, printer=print):
               f"{INDEX_FILE}{DAMAGED_SUFFIX}; training starts afresh")
     return
   if not _index_leads_to(model_dir, start.checkpoint):
-    state = _index_state(model_dir)
-    step = checkpoint_step(start.checkpoint)
-    listed = [os.path.join(model_dir, os.path.basename(path))
-              for path in (state.all_model_checkpoint_paths if state else [])]
-    write_index(model_dir, [*(path for path in listed if CHECKPOINT_NAME.fullmatch(
-        os.path.basename(path)) and checkpoint_step(path) < step and _files_of(path)),
-                            start.checkpoint])
+    write_index(model_dir, [*_listed_before(model_dir, start.checkpoint), start.checkpoint])
   if start.damaged:
     named, why = next(iter(start.damaged.items()))
     printer(f"checkpoint {named} is damaged ({why}): its files are kept as *{DAMAGED_SUFFIX}; "
