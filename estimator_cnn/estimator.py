@@ -15,7 +15,6 @@ from estimator_cnn.legacy import bfloat16_sessions as _bfloat16_sessions
 from estimator_cnn.legacy import compat as _compat
 
 _estimator = _compat.load_estimator()
-if _bfloat16_sessions.requested():
-  _bfloat16_sessions.install()
+_bfloat16_sessions.install_if_requested()
 __all__ = sorted(name for name in dir(_estimator) if not name.startswith("_"))
 globals().update({name: getattr(_estimator, name) for name in __all__})

@@ -25,15 +25,21 @@ _NOT_NATIVE = ("bfloat16: this CPU computes bfloat16 only by emulation (no avx51
                "amx_bf16 flag), slower than float32: the program runs in float32")
 _ONEDNN_OFF = ("bfloat16: oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0), and the rewrite needs it: "
                "the program runs in float32")
-_said = set()
 _ON = ("bfloat16: every session runs TensorFlow's oneDNN bfloat16 rewrite "
        "(auto_mixed_precision_onednn_bfloat16); variables and the loss stay float32")
+_said = set()
 
 
 def requested():
   """Whether ESTIMATOR_CNN_BF16=1 asks for it (the runner's --bf16 sets it, for child processes
   too)."""
   return os.environ.get(ENV_VAR) == "1"
+
+
+def install_if_requested():
+  """install() when ESTIMATOR_CNN_BF16=1 asks for it; else nothing."""
+  if requested():
+    install()
 
 
 def with_bfloat16_rewrite(config):

@@ -154,6 +154,5 @@ def install(face, root):
   for, and, for TF1, the TF 1.x face for the modules under root; returns the globals its main
   module starts with."""
   compat.load_estimator()
-  if bfloat16_sessions.requested():
-    bfloat16_sessions.install()
+  bfloat16_sessions.install_if_requested()
   return tf1_face.install(root) if face == TF1 else None
