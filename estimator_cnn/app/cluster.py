@@ -23,14 +23,16 @@ from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.app import tf_config
 from estimator_cnn.app import train
-from estimator_cnn.base import files
+from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import splits
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import path_characters
+from estimator_cnn.training import saved_params
+from estimator_cnn.training import starting_point
 
 v1 = tf.compat.v1
 EVALUATOR = tf_config.EVALUATOR
@@ -176,13 +178,13 @@ def _run_task(settings, run_config, name):
   if run_config.task_type != EVALUATOR:  # The evaluator starts no server.
     _try_port(name, run_config)
   train_distribute = _train_distribute(settings, run_config)
-  model_dir_lib.check_path_characters(model_dir)
-  files.check_writable_folder(model_dir, "model_dir")
-  start = model_dir_lib.training_start(model_dir)  # Without the lock: the tasks share model_dir.
+  path_characters.check_path_characters(model_dir)
+  path_checks.check_writable_folder(model_dir, "model_dir")
+  start = starting_point.training_start(model_dir)  # Without the lock: the tasks share model_dir.
   params = train.checked_params(settings, start.shapes, start.params, start.checkpoint)
   if run_config.is_chief:
     os.makedirs(model_dir, exist_ok=True)
-    model_dir_lib.save_params(model_dir, params)
+    saved_params.save_params(model_dir, params)
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   recipe = presets.PRESETS[params["preset"]].recipe
   training = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,

@@ -1,7 +1,7 @@
 """--mode=eval, predict and export, on a trained model_dir.
 
 A read-only model_dir is enough for them, and a training may run in it: they read
-a copy of its newest complete checkpoint (model_dir.checkpoint_to_read). What they
+a copy of its newest complete checkpoint (checkpoint_lookup.checkpoint_to_read). What they
 write appears whole or not at all: a full disk, a folder without permission or
 read-only, and Ctrl-C each stop them in one line and leave the earlier files as
 they were.
@@ -15,7 +15,8 @@ import numpy as np
 
 from estimator_cnn.app import train
 from estimator_cnn.app.one_line import stops_in_one_line, write_failures_in_one_line
-from estimator_cnn.base import files
+from estimator_cnn.base import atomic_writes
+from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
@@ -23,7 +24,10 @@ from estimator_cnn.data import user_images
 from estimator_cnn.report import eval_report
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import checkpoint_files
+from estimator_cnn.training import checkpoint_lookup
+from estimator_cnn.training import path_characters
+from estimator_cnn.training import saved_params
 from estimator_cnn.training.progress import EvalProgressHook
 
 
@@ -45,10 +49,10 @@ def _evaluate(settings, model_dir, params, checkpoint, copy):
   report_dir = settings.report_dir or (
       os.path.join(model_dir, eval_report.EVAL_REPORT_DIR) if model_dir_writable else None)
   if report_dir:
-    files.check_writable_folder(report_dir, "report_dir")
+    path_checks.check_writable_folder(report_dir, "report_dir")
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
   # Without a report, the folder only holds the evaluation's event files until the end.
-  report_folder = (files.folder_written_atomically(report_dir) if report_dir
+  report_folder = (atomic_writes.folder_written_atomically(report_dir) if report_dir
                    else tempfile.TemporaryDirectory())
   with (stops_in_one_line(report_dir, "report_dir", "any earlier report there is kept"),
         report_folder as staging):
@@ -172,15 +176,15 @@ def _checkpoint_to_read(settings):
   model_dir = settings.model_dir
   if model_dir is None:
     raise UserError(f"--mode={settings.mode} needs --model_dir: the folder training printed")
-  model_dir_lib.check_path_characters(model_dir)
-  files.check_readable_folder(model_dir, "model_dir")
+  path_characters.check_path_characters(model_dir)
+  path_checks.check_readable_folder(model_dir, "model_dir")
   with tempfile.TemporaryDirectory(prefix="estimator_cnn-checkpoint-") as folder:
-    checkpoint, copy, stored = model_dir_lib.checkpoint_to_read(model_dir, settings.checkpoint,
-                                                                folder)
-    params = train.checked_params(settings, stored, model_dir_lib.load_params(model_dir),
+    checkpoint, copy, stored = checkpoint_lookup.checkpoint_to_read(
+        model_dir, settings.checkpoint, folder)
+    params = train.checked_params(settings, stored, saved_params.load_params(model_dir),
                                   checkpoint)
     yield model_dir, params, checkpoint, copy
 
 
 def _print_checkpoint(checkpoint):
-  print(f"checkpoint: {checkpoint} (global step {model_dir_lib.checkpoint_step(checkpoint)})")
+  print(f"checkpoint: {checkpoint} (global step {checkpoint_files.checkpoint_step(checkpoint)})")

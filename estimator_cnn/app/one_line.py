@@ -6,7 +6,7 @@ No TensorFlow here: --mode=inspect uses it without loading TensorFlow.
 import contextlib
 
 from estimator_cnn.base import errors
-from estimator_cnn.base import files
+from estimator_cnn.base import write_failures
 from estimator_cnn.base.errors import Interrupted
 
 
@@ -30,6 +30,6 @@ def stops_in_one_line(path=None, flag=None, kept=None):
 def write_failures_in_one_line(path, kept, flag=None):
   """Turns a failed write to path (disk full, not writable) into one line: kept, and the fix."""
   another = f", or pass another --{flag}" if flag else ""
-  return files.failed_writes_in_one_line(
+  return write_failures.failed_writes_in_one_line(
       lambda cause, reason, fix: f"cannot write to {path}: {cause}, {reason}; {kept}: {fix} and "
       f"run again{another}")

@@ -10,7 +10,8 @@ params.json records (its batch size, up to its last step).
 import socket
 import typing
 
-from estimator_cnn.base import files
+from estimator_cnn.base import atomic_writes
+from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
@@ -26,9 +27,9 @@ _SHARD = "part-00000-of-00001.data-00000-of-00001.tempstate18446744073709551615"
 _CHECKPOINT_SHARD = f"model.ckpt-{param_rules.MAX_GLOBAL_STEP}_temp/{_SHARD}"
 _EVAL_EVENTS = "eval/events.out.tfevents.1234567890."  # + the host's name.
 _EXPORT_SHARD = f"temp-1234567890/variables/variables_temp/{_SHARD}"
-_STAGING = ".tmp-" + 32 * "0"  # base.files.folder_written_atomically's, inside or beside (.NAME).
+_STAGING = ".tmp-" + 32 * "0"  # atomic_writes.folder_written_atomically's, in or beside (.NAME).
 _EXPORT_STAGING = ".export-12345678"  # report.saved_model's, beside export_dir (.NAME).
-_WRITE_ATOMICALLY = ".tmp"  # base.files.write_atomically's, beside the file.
+_WRITE_ATOMICALLY = ".tmp"  # atomic_writes.write_atomically's, beside the file.
 
 
 def _path_rooms():
@@ -63,13 +64,13 @@ def check_paths(settings):
   """Raises UserError in one line for the first path flag given (PATH_FLAGS; none has a default)
   that cannot be used here: a symbolic link along it loops or points nowhere, a file stands for
   a folder, a name or the whole path is too long for what is written there
-  (base.files.check_path)."""
+  (base.path_checks.check_path)."""
   rooms = _path_rooms()
   for flag in sorted(settings.explicit & set(rooms), key=PATH_FLAGS.index):
     value = getattr(settings, flag)
     for path in value if isinstance(value, list) else [value]:
       if path:
-        files.check_path(path, flag, *rooms[flag])
+        path_checks.check_path(path, flag, *rooms[flag])
 
 
 class TrainingPlan(typing.NamedTuple):

@@ -6,7 +6,7 @@ import shlex
 import shutil
 
 from estimator_cnn.app import settings as settings_lib
-from estimator_cnn.base import files
+from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import splits
@@ -15,9 +15,15 @@ from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
 from estimator_cnn.training import best
 from estimator_cnn.training import build
+from estimator_cnn.training import checkpoint_files
+from estimator_cnn.training import checkpoint_match
+from estimator_cnn.training import damaged_checkpoints
 from estimator_cnn.training import loop
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import path_characters
+from estimator_cnn.training import run_folders
 from estimator_cnn.training import safety
+from estimator_cnn.training import saved_params
+from estimator_cnn.training import starting_point
 from estimator_cnn.training.progress import ProgressHook
 
 RUNS_ROOT = "runs"
@@ -28,11 +34,11 @@ def checked_params(settings, stored, saved=None, checkpoint=None):
   saved one breaks its rule (model.param_rules), then when the checkpoint's {variable: shape},
   stored, are another network's."""
   if saved:
-    param_rules.check_saved(os.path.join(settings.model_dir, model_dir_lib.PARAMS_FILE), saved,
+    param_rules.check_saved(os.path.join(settings.model_dir, saved_params.PARAMS_FILE), saved,
                             settings.explicit)
   params = settings_lib.model_params(settings, saved)
   if checkpoint:
-    model_dir_lib.check_checkpoint_matches(checkpoint, stored, model_fn.variable_shapes(params))
+    checkpoint_match.check_checkpoint_matches(checkpoint, stored, model_fn.variable_shapes(params))
   return params
 
 
@@ -54,7 +60,7 @@ def _locked(model_dir, created=None):
   A UserError removes the folders this run created (`created`, else the outermost of
   model_dir's that did not exist) while they hold no file.
   """
-  created = created or files.existing_and_missing(model_dir)[1]
+  created = created or path_checks.existing_and_missing(model_dir)[1]
   try:
     with safety.write_failures_reported(model_dir):
       os.makedirs(model_dir, exist_ok=True)
@@ -78,21 +84,21 @@ def train(settings, evaluate_periodically=False):
   model_dir = settings.model_dir
   created = None
   if model_dir is None:
-    created = files.existing_and_missing(RUNS_ROOT)[1]
-    model_dir = model_dir_lib.new_run_dir(RUNS_ROOT,
+    created = path_checks.existing_and_missing(RUNS_ROOT)[1]
+    model_dir = run_folders.new_run_dir(RUNS_ROOT,
                                           settings_lib.model_params(settings)["optimizer"])
     created = created or model_dir
   else:
-    model_dir_lib.check_path_characters(model_dir)
-    files.check_writable_folder(model_dir, "model_dir")
+    path_characters.check_path_characters(model_dir)
+    path_checks.check_writable_folder(model_dir, "model_dir")
   # Under the lock: no other training writes checkpoints while they are checked.
   with _locked(model_dir, created):
-    start = model_dir_lib.training_start(model_dir)
+    start = starting_point.training_start(model_dir)
     params = checked_params(settings, start.shapes, start.params, start.checkpoint)
     recipe = presets.PRESETS[params["preset"]].recipe
     data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
                                 settings.train_subset)
-    step = model_dir_lib.checkpoint_step(start.checkpoint) if start.checkpoint else 0
+    step = checkpoint_files.checkpoint_step(start.checkpoint) if start.checkpoint else 0
     unfinished = unfinished_plan(settings, start.plan, step)
     plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels),
                                       unfinished)
@@ -109,7 +115,7 @@ def train(settings, evaluate_periodically=False):
     print(f"model_dir: {model_dir}")
     if unfinished:
       recipe_part = f", --recipe={recipe_name}" if recipe_name else ""
-      print(f"continuing the unfinished plan of {model_dir_lib.PARAMS_FILE}: up to global step "
+      print(f"continuing the unfinished plan of {saved_params.PARAMS_FILE}: up to global step "
             f"{last_step}, batch {plan.batch_size}{recipe_part}; pass --steps or --max_steps for "
             "another")
     estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
@@ -122,7 +128,7 @@ def train(settings, evaluate_periodically=False):
       elif at_step < last_step:
         build.evaluate(estimator, dataset.test_images, dataset.test_labels)
 
-    model_dir_lib.set_aside(model_dir, start)
+    damaged_checkpoints.set_aside(model_dir, start)
     try:
       stopped_by = loop.train(
           estimator, build.train_input_fn(data.train_images, data.train_labels, plan.batch_size),

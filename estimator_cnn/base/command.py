@@ -14,8 +14,8 @@ import threading
 import traceback
 import warnings
 
-from estimator_cnn.base import files
 from estimator_cnn.base import errors
+from estimator_cnn.base import write_failures
 from estimator_cnn.base.errors import UserError
 
 # TensorFlow's thread that writes event files; when a write fails, the next summary
@@ -36,7 +36,7 @@ def quiet_tensorflow():
 
 def _not_a_failed_event_write(record):
   return not (str(record.msg).startswith(EVENT_WRITER_ERROR)
-              and files.write_failure(record.getMessage()))
+              and write_failures.write_failure(record.getMessage()))
 
 
 @contextlib.contextmanager
@@ -47,7 +47,7 @@ def _failed_event_writes_kept_quiet():
 
   def excepthook(args):
     if not (args.thread is not None and args.thread.name == EVENT_WRITER_THREAD
-            and files.write_failure(args.exc_value)):
+            and write_failures.write_failure(args.exc_value)):
       previous(args)
 
   threading.excepthook = excepthook

@@ -14,7 +14,8 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, IMAGE_SIZE
-from estimator_cnn.base import files
+from estimator_cnn.base import atomic_writes
+from estimator_cnn.base import json_files
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.data import idx_csv
 
@@ -251,14 +252,14 @@ def write_predictions(path, names, inverted, probabilities, model_dir):
   """Writes each image's top-3 classes atomically, as JSON or as CSV after path's extension."""
   tops = [top_classes(image_probabilities) for image_probabilities in probabilities]
   if _output_extension(path) == ".csv":
-    files.write_atomically(path, _predictions_csv(names, inverted, tops))
+    atomic_writes.write_atomically(path, _predictions_csv(names, inverted, tops))
     return
   predictions = [
       {"image": name, "inverted": was_inverted,
        "top3": [{"class": class_name, "probability": probability}
                 for class_name, probability in top]}
       for name, was_inverted, top in zip(names, inverted, tops)]
-  files.write_json(path, {"model_dir": model_dir, "predictions": predictions})
+  json_files.write_json(path, {"model_dir": model_dir, "predictions": predictions})
 
 
 def _predictions_csv(names, inverted, tops):

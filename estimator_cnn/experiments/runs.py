@@ -13,7 +13,8 @@ import os
 
 import numpy as np
 
-from estimator_cnn.base import files
+from estimator_cnn.base import durations
+from estimator_cnn.base import json_files
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.data import idx_csv
 
@@ -61,24 +62,24 @@ def load_result(model_dir):
   path = os.path.join(model_dir, RESULT_FILE)
   if not os.path.exists(path):
     return None
-  record = files.read_json(path, "run result")
+  record = json_files.read_json(path, "run result")
   if not isinstance(record, dict) or "accuracy" not in record:
     raise UserError(f"{path} is not a run result: move it away to train that run again")
   return record
 
 
 def save_result(model_dir, record):
-  files.write_json(os.path.join(model_dir, RESULT_FILE), record)
+  json_files.write_json(os.path.join(model_dir, RESULT_FILE), record)
 
 
 def load_progress(model_dir):
   """The progress an earlier, interrupted session saved, or None."""
   path = os.path.join(model_dir, PROGRESS_FILE)
-  return files.read_json(path, "run progress") if os.path.exists(path) else None
+  return json_files.read_json(path, "run progress") if os.path.exists(path) else None
 
 
 def save_progress(model_dir, progress):
-  files.write_json(os.path.join(model_dir, PROGRESS_FILE), progress)
+  json_files.write_json(os.path.join(model_dir, PROGRESS_FILE), progress)
 
 
 class Eta:
@@ -104,4 +105,4 @@ class Eta:
 
   def text(self):
     seconds = self.seconds_left()
-    return "ETA unknown" if seconds is None else f"ETA {files.format_duration(seconds)}"
+    return "ETA unknown" if seconds is None else f"ETA {durations.format_duration(seconds)}"

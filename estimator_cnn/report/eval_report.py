@@ -8,7 +8,7 @@ from matplotlib.figure import Figure  # Renders with Agg; pyplot and its GUI bac
 import numpy as np
 
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.base import files
+from estimator_cnn.base import json_files
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES, NUM_CLASSES
 from estimator_cnn.data.idx_csv import unit_float
 from estimator_cnn.report.figures import save_figure
@@ -120,7 +120,7 @@ def write_eval_report(report_dir, images, labels, probabilities, metrics, model_
       report_dir/eval are drawn too.
   """
   os.makedirs(report_dir, exist_ok=True)
-  files.write_json(os.path.join(report_dir, METRICS_FILE), metrics)
+  json_files.write_json(os.path.join(report_dir, METRICS_FILE), metrics)
   confusion = np.array(metrics["confusion_matrix"]["counts"])
   plot_confusion_matrix(confusion, os.path.join(report_dir, CONFUSION_MATRIX_PNG))
   plot_prediction_grid(images, labels, probabilities, np.arange(min(GRID_SIZE, len(labels))),

@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import saved_params
 
 BEST_DIR = "best"
 BEST_FILE = "best.json"
@@ -53,7 +53,7 @@ def keep_if_best(model_dir, checkpoint, metrics):
   name = os.path.basename(checkpoint)
   with open(os.path.join(staging, "checkpoint"), "w") as f:
     f.write(f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')
-  params = os.path.join(model_dir, model_dir_lib.PARAMS_FILE)
+  params = os.path.join(model_dir, saved_params.PARAMS_FILE)
   if os.path.exists(params):
     shutil.copy2(params, staging)
   with open(os.path.join(staging, BEST_FILE), "w") as f:

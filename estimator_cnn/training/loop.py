@@ -1,15 +1,15 @@
 """The guarded training loop: a checkpoint on SIGINT/SIGTERM, a stop on divergence.
 
 Its caller holds the model_dir's lock (safety.ModelDirLock) and has set a damaged
-latest checkpoint aside (training.model_dir.set_aside). Around Estimator.train it
+latest checkpoint aside (training.damaged_checkpoints.set_aside). Around Estimator.train it
 turns a full disk or a folder that is not writable into one line, never rewrites
 the checkpoint it resumed from, and on a NaN or infinite loss or weight leaves the
 last finite checkpoint as the latest (see training.safety).
 """
 
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
 from estimator_cnn.training import safety
+from estimator_cnn.training import saved_params
 
 
 class Diverged(Exception):
@@ -33,7 +33,7 @@ def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None,
   """
   model_dir = estimator.model_dir
   with safety.write_failures_reported(model_dir), safety.StopOnSignal() as stop:
-    model_dir_lib.save_params(model_dir, params, plan)
+    saved_params.save_params(model_dir, params, plan)
     divergence = safety.DivergenceHook()
     step = build.global_step(estimator)
     while step < last_step and stop.received is None:

@@ -2,7 +2,7 @@
 
 import time
 
-from estimator_cnn.base import files
+from estimator_cnn.base import durations
 from estimator_cnn.base.tf_setup import tf
 
 EVAL_PROGRESS_EVERY = 5  # Batches between two of an evaluation's progress lines.
@@ -54,7 +54,7 @@ class ProgressHook(tf.compat.v1.train.SessionRunHook):
     eta = (self._last_step - step) / steps_per_sec if steps_per_sec else 0
     self._print(f"step {step}/{self._last_step}  loss {loss:.4f}  {steps_per_sec:.2f} steps/s  "
                 f"{steps_per_sec * self._batch_size:.0f} examples/s  "
-                f"ETA {files.format_duration(eta)}")
+                f"ETA {durations.format_duration(eta)}")
     self._last_logged, self._last_time = step, now
 
 

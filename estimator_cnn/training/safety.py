@@ -21,9 +21,9 @@ import socket
 import numpy as np
 
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.base import files
+from estimator_cnn.base import write_failures
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import checkpoint_index
 
 LOCK_FILE = ".estimator_cnn.lock"
 # Files of writes that never finished: TensorFlow's checkpoint shards before their merge
@@ -143,9 +143,9 @@ class ModelDirLock:
 
 
 def write_failures_reported(model_dir):
-  """files.failed_writes_in_one_line for training in model_dir: the line names the latest
+  """write_failures.failed_writes_in_one_line for training in model_dir: the line names the latest
   checkpoint."""
-  return files.failed_writes_in_one_line(
+  return write_failures.failed_writes_in_one_line(
       lambda cause, reason, fix: f"cannot write to {model_dir}: {cause}, {reason}; the latest "
       f"checkpoint is {v1.train.latest_checkpoint(model_dir) or 'none'}: {fix} and run again to "
       "resume from it, or pass another --model_dir")
@@ -264,6 +264,6 @@ def rollback_to_finite_checkpoint(model_dir):
   for index in range(len(paths) - 1, -1, -1):
     if _finite(paths[index]):
       if index != len(paths) - 1:
-        model_dir_lib.write_index(model_dir, paths[:index + 1])
+        checkpoint_index.write_index(model_dir, paths[:index + 1])
       return paths[index]
   return None

@@ -24,20 +24,20 @@ model_dir of another network           app/test_run.py::test_model_dir_of_anothe
 a damaged checkpoint (a short .index   here: test_damaged_checkpoint_is_named_with_the_readable_ones_
   or data file): eval, predict and        untouched; test_training_resumes_from_the_newest_readable_
   export refuse naming the readable      checkpoint_and_keeps_the_damaged_one; training/test_
-  ones; train resumes from the newest    checkpoints.py
+  ones; train resumes from the newest    checkpoint_lookup.py, training/test_damaged_checkpoints.py
   readable one, the damaged kept
 eval, predict, export and a second     app/test_readers_beside_training.py; training/test_
-  training beside a training that        checkpoints.py::test_a_checkpoint_deleted_before_it_is_
-  saves and deletes checkpoints          copied_is_looked_up_again, ::test_a_checkpoint_deleted_
-                                         while_copied_is_looked_up_again
---model_dir with * ? [ or a backslash  app/test_model_dir_checks.py; training/test_checkpoints.py
-  (run[1]), or holding another tool's
-  checkpoints
+  training beside a training that        checkpoint_lookup.py::test_a_checkpoint_deleted_before_
+  saves and deletes checkpoints          it_is_copied_is_looked_up_again, ::test_a_checkpoint_
+                                         deleted_while_copied_is_looked_up_again
+--model_dir with * ? [ or a backslash  app/test_model_dir_checks.py; training/test_path_
+  (run[1]), or holding another tool's    characters.py, training/test_checkpoint_lookup.py::test_
+  checkpoints                            another_tools_checkpoints_are_named_so
 --model_dir a file, or empty           app/test_run.py::test_model_dir_that_is_a_file_is_refused;
                                        here: test_empty_model_dir_is_refused
 a path flag with a symlink loop, a     app/test_path_flags.py (every path flag, every mode; the
   dangling symlink, a file as a folder   longest --model_dir taken trains and saves);
-  (afile/sub), a name over NAME_MAX, a   base/test_files.py::test_check_path_*
+  (afile/sub), a name over NAME_MAX, a   base/test_path_checks.py::test_check_path_*
   path over PATH_MAX with what is
   written in it
 eval with an unwritable --report_dir   here: test_eval_with_an_unwritable_report_dir_writes_nothing
@@ -58,7 +58,8 @@ disk full, no permission, read-only    app/test_modes.py::test_a_failed_eval_rep
   or Ctrl-C in eval, predict --output,   earlier_one, ::test_failed_predictions_keep_the_earlier_
   export or inspect: nothing partial,    file, ::test_a_failed_export_adds_no_version, ::test_a_
   earlier files kept                     failed_inspect_keeps_the_earlier_files, ::test_a_really_
-                                         full_disk_is_one_line (a real tmpfs); base/test_files.py
+                                         full_disk_is_one_line (a real tmpfs); base/test_atomic_
+                                         writes.py
 Ctrl-C at start-up (TensorFlow import, base/test_command.py::test_ctrl_c_is_one_line_and_exit_code_
   data loading)                          130
 a checkpoint write fails mid-training  here: test_failed_checkpoint_write_mid_training_stops_in_
@@ -145,8 +146,9 @@ import pytest
 
 from estimator_cnn.base import command
 from estimator_cnn.data import idx_csv
-from estimator_cnn.training import model_dir as model_dir_lib
 from estimator_cnn.training import safety
+from estimator_cnn.training import saved_params
+from estimator_cnn.training import starting_point
 from estimator_cnn.base.tf_setup import tf
 from tests import idx_fixtures
 from tests.helpers import TINY, copy_of, read_only, run_in_process, run_script, small_disk, snapshot
@@ -321,7 +323,7 @@ def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, tra
     model_dir = copy_of(trained, disk)
     kept = {name: digest for name, digest in snapshot(model_dir).items()
             if name.startswith("model.ckpt-")}
-    params = model_dir_lib.load_params(model_dir)
+    params = saved_params.load_params(model_dir)
     common = [f"--data_dir={fixture_data}", f"--model_dir={model_dir}", *TINY]
     assert run_in_process(*common, "--steps=20", "--save_checkpoints_steps=2") == 1
     err = capsys.readouterr().err
@@ -331,8 +333,8 @@ def test_full_disk_mid_training_stops_in_one_line_then_resumes(fixture_data, tra
         f"latest checkpoint is {latest}: free some space and run again to resume from it")
     assert latest.endswith("model.ckpt-4")  # One more checkpoint fitted on the disk.
     assert {name: snapshot(model_dir)[name] for name in kept} == kept
-    assert model_dir_lib.load_params(model_dir) == params  # Its plan now says step 22.
-    assert model_dir_lib.training_start(model_dir).plan == {"batch_size": 20, "last_step": 22}
+    assert saved_params.load_params(model_dir) == params  # Its plan now says step 22.
+    assert starting_point.training_start(model_dir).plan == {"batch_size": 20, "last_step": 22}
     assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
     assert not safety.partial_files(model_dir)  # The failed save's model.ckpt-6_temp is gone.
 
@@ -444,7 +446,7 @@ def test_a_learning_rate_that_overflows_the_weights_ends_in_the_divergence_line(
   reader = v1.train.load_checkpoint(latest)
   assert all(np.all(np.isfinite(reader.get_tensor(name)))
              for name in reader.get_variable_to_shape_map())
-  with open(os.path.join(model_dir, model_dir_lib.PARAMS_FILE)) as f:
+  with open(os.path.join(model_dir, saved_params.PARAMS_FILE)) as f:
     saved = json.loads(f.read(), parse_constant=lambda name: pytest.fail(f"params.json: {name}"))
   assert saved["learning_rate"] == 1e30
   assert not os.path.exists(os.path.join(model_dir, safety.LOCK_FILE))
@@ -516,7 +518,7 @@ HAND_EDITED_PARAMS = {  # params.json's entry: the error after "error: MODEL_DIR
 
 def _edit_params(model_dir, entry):
   """Sets params.json's entry (JSON text such as '"conv_blocks": 7') as a hand edit would."""
-  path = os.path.join(model_dir, model_dir_lib.PARAMS_FILE)
+  path = os.path.join(model_dir, saved_params.PARAMS_FILE)
   with open(path) as f:
     saved = json.load(f)
   with open(path, "w") as f:

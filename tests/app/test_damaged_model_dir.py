@@ -6,7 +6,7 @@ model_dir functions on many random cases."""
 import os
 
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import checkpoint_index
 from tests.helpers import TINY, copy_of, run_in_process, snapshot
 
 v1 = tf.compat.v1
@@ -44,7 +44,7 @@ def test_an_unreadable_index_under_dot_is_read_around_then_rebuilt(
     fixture_data, tiny_model_dir, tmp_path, monkeypatch, capsys):
   model_dir = copy_of(tiny_model_dir, str(tmp_path))
   monkeypatch.chdir(model_dir)
-  with open(model_dir_lib.INDEX_FILE, "wb") as f:
+  with open(checkpoint_index.INDEX_FILE, "wb") as f:
     f.write(bytes(range(256)))
   kept = {step: _checkpoint_files(".", step) for step in (0, 10)}
   assert run_in_process(f"--data_dir={fixture_data}", "--model_dir=.", "--mode=predict",

@@ -15,7 +15,7 @@ import pytest
 
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.app import modes
-from estimator_cnn.base import files
+from estimator_cnn.base import atomic_writes
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.report import data_overview
 from estimator_cnn.report import eval_report
@@ -67,7 +67,8 @@ def half_written_then(error):
 
 
 class HalfWrittenFile:
-  """A stand-in for `open` in base.files: its files take half of what is written, then fail."""
+  """A stand-in for `open` in base.atomic_writes: its files take half of what is written, then
+  fail."""
 
   def __init__(self, error):
     self._error = error
@@ -195,7 +196,7 @@ def test_failed_predictions_keep_the_earlier_file(trained, tmp_path, capsys, mon
   output.write_text("earlier predictions")
   checkpoints = checkpoint_files(trained)
   make_error, exit_code, _ = FAULTS[fault]
-  monkeypatch.setattr(files, "open", HalfWrittenFile(make_error), raising=False)
+  monkeypatch.setattr(atomic_writes, "open", HalfWrittenFile(make_error), raising=False)
   assert run_in_process(f"--model_dir={trained}", "--mode=predict",
                         f"--images={a_shirt(tmp_path)}", f"--output={output}") == exit_code
   assert capsys.readouterr().err == expected_line(fault, output, "output",

@@ -6,8 +6,8 @@ Kind of path (KINDS)                     Tests
 a symbolic link that loops               here: test_an_unusable_path_is_refused_untouched for every
 a symbolic link to nothing                 path flag (--model_dir in each of its modes, --data_dir,
 a file as a folder of the path             --report_dir, --export_dir, --output, --images);
-  (afile/sub)                              base/test_files.py::test_check_path_* for the checks
-a name over the file system's NAME_MAX     themselves, inside a path too
+  (afile/sub)                              base/test_path_checks.py::test_check_path_* for the
+a name over the file system's NAME_MAX     checks themselves, inside a path too
 a path over PATH_MAX with what is
   written in it (the files TensorFlow
   writes in a model_dir: a checkpoint's

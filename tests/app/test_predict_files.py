@@ -12,7 +12,7 @@ from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import user_images
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import saved_params
 from tests.helpers import run_in_process
 
 LUMINANCE = np.array([0.299, 0.587, 0.114])
@@ -106,7 +106,7 @@ def test_predict_png_jpeg_and_npy_files(tiny_model_dir, test_images, tmp_path, c
   assert [p["image"] for p in predictions] == names
   assert [p["inverted"] for p in predictions] == [True, True, False, False, False]
 
-  estimator = build.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
+  estimator = build.make_estimator(tiny_model_dir, saved_params.load_params(tiny_model_dir),
                                     seed=1)
   expected = build.predict_probabilities(estimator, test_images[:3])
   for prediction, probabilities, line in zip(predictions[2:], expected, lines[2:]):
@@ -208,7 +208,7 @@ def test_output_holds_the_predictions_of_test_images_too(fixture_data, tiny_mode
   with open(json_path) as f:
     saved = json.load(f)
   assert saved["model_dir"] == tiny_model_dir
-  estimator = build.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
+  estimator = build.make_estimator(tiny_model_dir, saved_params.load_params(tiny_model_dir),
                                     seed=1)
   expected = build.predict_probabilities(estimator, test_images[[0, 7]])
   for prediction, probabilities, line in zip(saved["predictions"], expected, lines[1:]):

@@ -11,7 +11,8 @@ from estimator_cnn.base import cpu
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import saved_params
+from estimator_cnn.training import starting_point
 from tests.helpers import parse_settings, run_in_process, sigint_after
 
 INTERRUPTED = 128 + signal.SIGINT
@@ -45,16 +46,16 @@ def test_a_bare_model_dir_continues_the_interrupted_plan_then_adds_the_presets_b
   assert _interrupted(monkeypatch, 3, *common, "--conv_blocks=2", "--batch_size=10",
                       "--max_steps=12", "--log_every=4") == INTERRUPTED
   assert "resume with: python run.py" in capsys.readouterr().err
-  params = model_dir_lib.load_params(model_dir)
-  assert model_dir_lib.training_start(model_dir).plan == PLAN and "plan" not in params
+  params = saved_params.load_params(model_dir)
+  assert starting_point.training_start(model_dir).plan == PLAN and "plan" not in params
 
   assert run_in_process(*common) == 0
   out = capsys.readouterr().out
   assert out.splitlines()[1] == ("continuing the unfinished plan of params.json: up to global "
                                  "step 12, batch 10; pass --steps or --max_steps for another")
   assert "step 12/12" in out and "global_step 12  (100 test images)" in out
-  assert model_dir_lib.training_start(model_dir).plan == PLAN
-  assert model_dir_lib.load_params(model_dir) == params
+  assert starting_point.training_start(model_dir).plan == PLAN
+  assert saved_params.load_params(model_dir) == params
 
   # The plan is finished: --model_dir alone adds the preset's budget, with its batch size.
   blog_cnn = presets.PRESETS["blog_cnn"]
@@ -63,7 +64,7 @@ def test_a_bare_model_dir_continues_the_interrupted_plan_then_adds_the_presets_b
   assert run_in_process(*common) == 0
   out = capsys.readouterr().out
   assert "continuing" not in out and "step 16/16" in out
-  assert model_dir_lib.training_start(model_dir).plan == {"batch_size": 30, "last_step": 16}
+  assert starting_point.training_start(model_dir).plan == {"batch_size": 30, "last_step": 16}
   assert batch_sizes == [10, 10, 30]
 
 
@@ -84,8 +85,8 @@ def test_a_resumed_recipe_ends_its_schedule_where_the_uninterrupted_one_does(
   # A new budget given on a trained model_dir: the schedule ends at its last global step.
   assert run_in_process(data, f"--model_dir={resumed}", "--recipe=fast", "--batch_size=10",
                         "--steps=2") == 0
-  assert model_dir_lib.load_params(resumed)["decay_steps"] == 10
-  assert model_dir_lib.training_start(resumed).plan == {"batch_size": 10, "last_step": 10,
+  assert saved_params.load_params(resumed)["decay_steps"] == 10
+  assert starting_point.training_start(resumed).plan == {"batch_size": 10, "last_step": 10,
                                                         "recipe": "fast"}
 
 
@@ -98,8 +99,8 @@ def test_any_plan_flag_sets_a_new_plan(flag):
 
 def test_a_finished_plan_or_none_is_not_continued(tmp_path):
   assert train.unfinished_plan(parse_settings(), PLAN, 12) is None
-  model_dir_lib.save_params(str(tmp_path), {"preset": "blog_cnn"})  # As before plans were saved.
-  start = model_dir_lib.training_start(str(tmp_path))
+  saved_params.save_params(str(tmp_path), {"preset": "blog_cnn"})  # As before plans were saved.
+  start = starting_point.training_start(str(tmp_path))
   assert start.params == {"preset": "blog_cnn"} and start.plan is None
   assert train.unfinished_plan(parse_settings(), start.plan, 3) is None
 
@@ -110,5 +111,5 @@ def test_a_damaged_plan_is_one_line(tmp_path, plan):
   (tmp_path / "params.json").write_text(json.dumps({"preset": "blog_cnn", "plan": plan}))
   with pytest.raises(UserError, match=r"params.json: plan.*: correct it there, or delete the "
                      "'plan' entry and pass --steps or --max_steps"):
-    model_dir_lib.training_start(str(tmp_path))
-  assert model_dir_lib.load_params(str(tmp_path)) == {"preset": "blog_cnn"}
+    starting_point.training_start(str(tmp_path))
+  assert saved_params.load_params(str(tmp_path)) == {"preset": "blog_cnn"}

@@ -8,8 +8,8 @@ import signal
 import threading
 import time
 
+from estimator_cnn.base import atomic_writes
 from estimator_cnn.base import command
-from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 
 
@@ -18,7 +18,7 @@ def _interrupted():
 
 
 def _terminated_while_writing(folder):
-  with files.folder_written_atomically(folder) as staging:
+  with atomic_writes.folder_written_atomically(folder) as staging:
     with open(os.path.join(staging, "report.md"), "w") as f:
       f.write("half a report")
     os.kill(os.getpid(), signal.SIGTERM)

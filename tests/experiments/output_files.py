@@ -3,7 +3,7 @@
 import json
 import os
 
-# files.format_duration's forms (42s, 3m05s, 2h07m): a progress
+# durations.format_duration's forms (42s, 3m05s, 2h07m): a progress
 # line's times, whose size depends on how fast the CPU is.
 DURATION = r"(\d+h\d\dm|(\d+m)?\d\d?s)"
 

@@ -15,7 +15,7 @@ from estimator_cnn.data import idx_csv
 from estimator_cnn.report import data_overview
 from estimator_cnn.report import eval_report
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import saved_params
 from tests import idx_fixtures
 from tests.helpers import TINY, run_in_process, snapshot
 
@@ -55,7 +55,7 @@ def _run_and_capture(*args):
 
 def _independent_probabilities(model_dir, images):
   """Class probabilities from Estimator.predict, one example at a time."""
-  estimator = build.make_estimator(model_dir, model_dir_lib.load_params(model_dir), seed=1)
+  estimator = build.make_estimator(model_dir, saved_params.load_params(model_dir), seed=1)
   predictions = estimator.predict(build.eval_input_fn(images))
   return np.array([p["probabilities"] for p in predictions])
 

@@ -12,7 +12,7 @@ from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import saved_params
 from tests.helpers import run_in_process, snapshot
 
 # Loads the SavedModel with TensorFlow alone and saves its outputs for the images given.
@@ -68,7 +68,7 @@ def test_saved_model_predicts_like_the_estimator_in_a_fresh_process(
   outputs, info = reload_in_fresh_process(os.path.join(export_dir, "1"), images, tmp_path)
   assert info == {"input": ["x", [None, 28, 28], "float32"], "estimator_cnn_imported": False}
   assert sorted(outputs) == sorted(saved_model.OUTPUT_NAMES)
-  estimator = build.make_estimator(tiny_model_dir, model_dir_lib.load_params(tiny_model_dir),
+  estimator = build.make_estimator(tiny_model_dir, saved_params.load_params(tiny_model_dir),
                                     seed=1)
   predictions = list(estimator.predict(build.eval_input_fn(images)))
   expected = np.array([p["probabilities"] for p in predictions])

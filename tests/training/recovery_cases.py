@@ -19,7 +19,11 @@ from hypothesis import strategies as st
 
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import checkpoint_index
+from estimator_cnn.training import checkpoint_lookup
+from estimator_cnn.training import checkpoint_reading
+from estimator_cnn.training import damaged_checkpoints
+from estimator_cnn.training import starting_point
 
 v1 = tf.compat.v1
 STEPS = (0, 10, 20)
@@ -57,7 +61,7 @@ def make_base(tiny_model_dir, folder):
   for name in os.listdir(base):
     if name.startswith("model.ckpt-10."):
       shutil.copy(os.path.join(base, name), os.path.join(base, name.replace("-10.", "-20.")))
-  _write(os.path.join(base, model_dir_lib.INDEX_FILE), INDEX_DAMAGES["none"][0])
+  _write(os.path.join(base, checkpoint_index.INDEX_FILE), INDEX_DAMAGES["none"][0])
   return base
 
 
@@ -109,7 +113,8 @@ def _digests(folder):
 
 def _complete_steps(folder):
   return [step for step in STEPS
-          if model_dir_lib.read_in_full(os.path.join(folder, f"model.ckpt-{step}"))[0] is not None]
+          if checkpoint_reading.read_in_full(os.path.join(folder, f"model.ckpt-{step}"))[0]
+          is not None]
 
 
 def _files_of_step(digests, step):
@@ -124,7 +129,7 @@ def check_case(base, case):
     real = shutil.copytree(base, os.path.join(root, "work", "m"))
     for step, damage in damages.items():
       _damage(real, step, damage)
-    index = os.path.join(real, model_dir_lib.INDEX_FILE)
+    index = os.path.join(real, checkpoint_index.INDEX_FILE)
     if content is None:
       os.remove(index)
     else:
@@ -152,8 +157,8 @@ def _check_readers(model_dir, real, complete, latest, before, root):
   """eval, predict and export read the latest checkpoint (the one the index names, else the
   newest on disk) when it is complete, else refuse; they change nothing."""
   try:
-    checkpoint, _, shapes = model_dir_lib.checkpoint_to_read(model_dir, None,
-                                                             tempfile.mkdtemp(dir=root))
+    checkpoint, _, shapes = checkpoint_lookup.checkpoint_to_read(model_dir, None,
+                                                                 tempfile.mkdtemp(dir=root))
   except UserError:
     assert latest not in complete, f"readers refused step {latest}, which is complete"
   else:
@@ -166,12 +171,12 @@ def _check_readers(model_dir, real, complete, latest, before, root):
 def _check_training_start(model_dir, real, complete, named_step, before):
   """Training resumes from the expected checkpoint, TensorFlow finds it, nothing is lost."""
   try:
-    start = model_dir_lib.training_start(model_dir)
+    start = starting_point.training_start(model_dir)
   except UserError:
     assert not complete, f"training refused though {complete} are complete"
     assert _digests(real) == before, "a refused start changed the model_dir"
     return
-  model_dir_lib.set_aside(model_dir, start, lambda line: None)
+  damaged_checkpoints.set_aside(model_dir, start, lambda line: None)
   after = _digests(real)
   for step in complete:
     assert _files_of_step(after, step) == _files_of_step(before, step), f"step {step} was lost"

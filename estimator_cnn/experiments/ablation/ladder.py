@@ -26,7 +26,7 @@ import os
 import re
 import typing
 
-from estimator_cnn.base import files
+from estimator_cnn.base import json_files
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.model import presets
 
@@ -199,8 +199,8 @@ def load_ladder(ladder_path=None, study="ablation"):
   """The ladder of a user's file, else the built-in study's."""
   if ladder_path:
     name = os.path.splitext(os.path.basename(ladder_path))[0]
-    return parse_ladder(files.read_json(ladder_path, "ladder file"), name, ladder_path)
-  return parse_ladder(files.read_json(STUDIES_FILE, "studies file")[study], study,
+    return parse_ladder(json_files.read_json(ladder_path, "ladder file"), name, ladder_path)
+  return parse_ladder(json_files.read_json(STUDIES_FILE, "studies file")[study], study,
                       f"{STUDIES_FILE} [{study}]")
 
 

@@ -18,7 +18,9 @@ import os
 import shlex
 import statistics
 
-from estimator_cnn.base import files
+from estimator_cnn.base import atomic_writes
+from estimator_cnn.base import durations
+from estimator_cnn.base import json_files
 from estimator_cnn.experiments import plots
 from estimator_cnn.experiments.ablation.ladder import CONFIG_KEYS
 
@@ -134,7 +136,7 @@ def _markdown(ladder, summaries, records, context):
       ours = _percent(s["accuracy_mean"])
       if s["accuracy_std"] is not None:
         ours += f" ± {100 * s['accuracy_std']:.1f}"
-      duration = files.format_duration(s["wall_seconds_mean"])
+      duration = durations.format_duration(s["wall_seconds_mean"])
     else:
       ours, duration = "not run", ""
     reference = " / ".join(_percent(value) for value in s["reference_accuracy"])
@@ -161,7 +163,7 @@ def _markdown(ladder, summaries, records, context):
   for r in records:
     lines.append(f"| {r['rung']}. {r['name']} | {r['seed']} | {_percent(r['accuracy'])} | "
                  f"{r['loss']:.4f} | {r['global_step']} | "
-                 f"{files.format_duration(r['wall_seconds'])} | `{r['model_dir']}` |")
+                 f"{durations.format_duration(r['wall_seconds'])} | `{r['model_dir']}` |")
   lines += ["", "## Reproduce a rung with run.py", "",
             "Seed 1 is shown; pass `--seed=N` for seed N. `--mode=train_and_eval` with the "
             "same `--eval_every` trains in the same chunks as this study.", ""]
@@ -175,12 +177,12 @@ def write_reports(output_dir, ladder, records, context):
   """Writes results.json, .csv, .md and the figures from the finished runs' records."""
   records = sorted(records, key=lambda r: (r["rung"], r["seed"]))
   summaries = summarize(ladder, records, context["eval_every"], context["data_dir"])
-  files.write_results(output_dir, "results", {
+  json_files.write_results(output_dir, "results", {
       "study": ladder.name, "title": ladder.title, "seeds": context["seeds"],
       "eval_every": context["eval_every"], "data": context["data"], "rungs": summaries,
       "runs": records,
   }, _markdown(ladder, summaries, records, context))
-  files.write_atomically(os.path.join(output_dir, "results.csv"), _csv_text(records))
+  atomic_writes.write_atomically(os.path.join(output_dir, "results.csv"), _csv_text(records))
   plots.plot_rungs(summaries, ladder.title, os.path.join(output_dir, BARS_FIGURE),
                    REFERENCE_LABEL)
   plots.plot_curves(summaries, f"{ladder.title}: test accuracy during training",

@@ -14,7 +14,7 @@ import os
 import time
 import typing
 
-from estimator_cnn.base import files
+from estimator_cnn.base import durations
 from estimator_cnn.data import idx_csv
 from estimator_cnn.experiments import runs
 from estimator_cnn.experiments.ablation import ladder as ladder_lib
@@ -22,7 +22,7 @@ from estimator_cnn.experiments.ablation import report
 from estimator_cnn.legacy import compat as legacy_compat
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import saved_params
 
 RESULTS_ROOT = "results"
 
@@ -110,7 +110,7 @@ def train_run(run, dataset, label, eta):
     progress = {"rung_name": run.rung.name, "seed": run.seed, "spec": run.spec, "curve": [],
                 "wall_seconds": 0.0}
   os.makedirs(run.model_dir, exist_ok=True)
-  model_dir_lib.save_params(run.model_dir, params)
+  saved_params.save_params(run.model_dir, params)
   estimator = build.make_estimator(run.model_dir, params, run.seed, log_every=eval_every)
   step = build.global_step(estimator)
   progress["curve"] = [point for point in progress["curve"] if point["step"] <= step]
@@ -151,7 +151,7 @@ def train_run(run, dataset, label, eta):
     record["train_accuracy"] = final["train_accuracy"]
   runs.save_result(run.model_dir, record)
   print(f"{label}: test accuracy {record['accuracy']:.4f} after {record['global_step']} steps "
-        f"({files.format_duration(record['wall_seconds'])})", flush=True)
+        f"({durations.format_duration(record['wall_seconds'])})", flush=True)
   return record
 
 

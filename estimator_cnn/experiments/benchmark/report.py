@@ -1,6 +1,6 @@
 """The benchmark's results as JSON (everything) and as a Markdown table."""
 
-from estimator_cnn.base import files
+from estimator_cnn.base import json_files
 from estimator_cnn.experiments.benchmark import schedule
 from estimator_cnn.experiments.benchmark import systems
 
@@ -121,4 +121,4 @@ def markdown_report(results):
 
 def write_results(output_dir, results):
   """Writes benchmark.json and benchmark.md into output_dir; returns their paths."""
-  return files.write_results(output_dir, NAME, results, markdown_report(results))
+  return json_files.write_results(output_dir, NAME, results, markdown_report(results))

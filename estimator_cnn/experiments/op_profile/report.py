@@ -1,6 +1,6 @@
 """The op profile as a Markdown table, and its files."""
 
-from estimator_cnn.base import files
+from estimator_cnn.base import json_files
 from estimator_cnn.experiments.op_profile import groups
 from estimator_cnn.experiments.op_profile import kernels
 from estimator_cnn.experiments.op_profile import onednn_log
@@ -49,7 +49,7 @@ def kernel_table(rows, steps):
 
 def write(output_dir, result):
   """Writes op_profile.json and op_profile.md into output_dir; returns their paths."""
-  return files.write_results(output_dir, NAME, result, markdown_table(result))
+  return json_files.write_results(output_dir, NAME, result, markdown_table(result))
 
 
 def run(params, batch_size, warmup_steps, traced_steps, kernel_steps, data_dir, output_dir):

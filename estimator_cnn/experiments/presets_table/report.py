@@ -1,6 +1,7 @@
 """The presets table: results.md, one row per preset, and results.json, one record per preset."""
 
-from estimator_cnn.base import files
+from estimator_cnn.base import durations
+from estimator_cnn.base import json_files
 from estimator_cnn.model import presets
 
 
@@ -39,7 +40,7 @@ def _markdown(records, context):
       ours += f" (best validation checkpoint, step {record['best']['step']:,})"
     lines.append(f"| {name} | {record['network']} | {parameters} | {record['recipe']} | "
                  f"{record['published_accuracy']} | {ours} | {_steps_text(record)} | "
-                 f"{files.format_duration(record['wall_seconds'])} |")
+                 f"{durations.format_duration(record['wall_seconds'])} |")
   lines += ["", "## What the sources leave out", ""]
   lines += [f"- {name}: {preset.assumptions}" for name, preset in presets.PRESETS.items()
             if preset.assumptions]
@@ -51,6 +52,6 @@ def _markdown(records, context):
 
 def write_reports(output_dir, records, context):
   """Writes results.json and results.md from {preset name: its record, None if not run}."""
-  files.write_results(output_dir, "results",
+  json_files.write_results(output_dir, "results",
                       {**context, "presets": [record for record in records.values() if record]},
                       _markdown(records, context))

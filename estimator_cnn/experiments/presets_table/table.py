@@ -3,7 +3,7 @@
 import os
 import time
 
-from estimator_cnn.base import files
+from estimator_cnn.base import durations
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import splits
@@ -15,7 +15,7 @@ from estimator_cnn.model import model_fn
 from estimator_cnn.model import presets
 from estimator_cnn.training import best as best_lib
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import saved_params
 from estimator_cnn.training.progress import ProgressHook
 
 CHUNK_STEPS = 1000  # Steps between saves of the wall time, for recipes that don't validate.
@@ -73,7 +73,7 @@ def train_preset(plan, dataset, training_data, label, options):
               or {"wall_seconds": 0.0, "validation": [], "stopped_by_time": False})
   os.makedirs(plan.model_dir, exist_ok=True)
   params = plan.preset.params
-  model_dir_lib.save_params(plan.model_dir, params)
+  saved_params.save_params(plan.model_dir, params)
   estimator = build.make_estimator(plan.model_dir, params, plan.seed, options.log_every)
   step = build.global_step(estimator)
   cap = f", at most {plan.max_minutes:g} minutes" if plan.max_minutes else ""
@@ -108,8 +108,8 @@ def train_preset(plan, dataset, training_data, label, options):
     time_left = eta.seconds_left() or 0.0
     if seconds_left is not None:
       time_left = min(time_left, max(0.0, seconds_left - seconds))
-    say(f"{line}  {files.format_duration(progress['wall_seconds'])} so far  "
-        f"ETA {files.format_duration(0 if progress['stopped_by_time'] else time_left)}")
+    say(f"{line}  {durations.format_duration(progress['wall_seconds'])} so far  "
+        f"ETA {durations.format_duration(0 if progress['stopped_by_time'] else time_left)}")
   if progress["stopped_by_time"]:
     say(f"stopped at step {step:,}: the {plan.max_minutes:g}-minute cap")
   test, best = _test(estimator, plan, dataset)
@@ -131,7 +131,7 @@ def train_preset(plan, dataset, training_data, label, options):
   }
   runs.save_result(plan.model_dir, record)
   say(f"test accuracy {record['accuracy']:.4f} (published {record['published_accuracy']}) after "
-      f"{step:,} steps in {files.format_duration(record['wall_seconds'])}")
+      f"{step:,} steps in {durations.format_duration(record['wall_seconds'])}")
   return record
 
 
@@ -171,7 +171,7 @@ def run_table(options):
     if done < len(to_train):
       per_preset = (time.monotonic() - started) / done
       print(f"{done}/{len(to_train)} presets trained; ETA about "
-            f"{files.format_duration(per_preset * (len(to_train) - done))} at this pace",
+            f"{durations.format_duration(per_preset * (len(to_train) - done))} at this pace",
             flush=True)
   report.write_reports(output_dir, records, context)
   print(f"table: {os.path.join(output_dir, 'results.md')}")
