@@ -10,7 +10,6 @@ params.json records (its batch size, up to its last step).
 import socket
 import typing
 
-from estimator_cnn.base import atomic_writes
 from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.model import param_rules

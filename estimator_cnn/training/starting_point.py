@@ -24,4 +24,5 @@ def training_start(model_dir):
   readable, or when they are another tool's.
   """
   saved = saved_params.load_params_and_plan(model_dir)
-  return Start(saved.params, saved.plan, *checkpoint_lookup.checkpoint_to_resume(model_dir))
+  resumable = checkpoint_lookup.checkpoint_to_resume(model_dir)
+  return Start(saved.params, saved.plan, resumable.checkpoint, resumable.shapes, resumable.damaged)
