@@ -155,8 +155,8 @@ def run_params(recipe=None, dtype=None):
 def tuned_recipe_params(name):
   """The model params TUNED_RECIPES[name] sets; its schedule ends at its own last step (training
   moves the end to the run's, app.settings.schedule_ending_at)."""
-  settings = TUNED_RECIPES[name]
-  params = {key: value for key, value in settings.items() if key not in RUN_SETTINGS}
+  recipe = TUNED_RECIPES[name]
+  params = {key: value for key, value in recipe.items() if key not in RUN_SETTINGS}
   if "lr_schedule" in params:
-    params["decay_steps"] = settings["steps"]
+    params["decay_steps"] = recipe["steps"]
   return params
