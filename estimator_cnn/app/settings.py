@@ -128,9 +128,11 @@ def tuned_recipe(settings, preset=presets.TUNED_RECIPE_PRESET):
 
 
 def batch_size(settings, preset=presets.DEFAULT_PRESET):
-  """--batch_size if given, else --recipe's, else the preset's."""
-  return (settings.given("batch_size") or tuned_recipe(settings, preset).get("batch_size")
-          or presets.PRESETS[preset].recipe.batch_size)
+  """--batch_size if given, else --recipe's, else the preset's (model.presets.batch_size)."""
+  given = settings.given("batch_size")
+  if not given:
+    tuned_recipe(settings, preset)  # Refuses --recipe for another preset.
+  return presets.batch_size(given, settings.recipe, preset)
 
 
 def step_budget(settings, preset=presets.DEFAULT_PRESET, train_size=None):
