@@ -345,9 +345,9 @@ def settings(flag_values=flags.FLAGS, command="python run.py"):
   """The parsed values of define_all's flags as Settings, knowing which were given; `command`
   is how the user ran them, for the hints. Path flags have ~ expanded (bash leaves it after `=`)."""
   values = {name: _expand_user(flag_values[name].value) if name in settings_lib.PATH_FLAGS
-            else flag_values[name].value for name in flag_values}
-  explicit = {name for name in values if flag_values[name].present}
-  return settings_lib.Settings({**values, "command": command}, explicit)
+            else flag_values[name].value for name in FLAG_MODES}
+  explicit = frozenset(name for name in values if flag_values[name].present)
+  return settings_lib.Settings(**values, command=command, explicit=explicit)
 
 
 def _expand_user(path):
