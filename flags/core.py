@@ -258,11 +258,12 @@ def define_performance_flags(flag_values=flags.FLAGS):
                     "AMX it says so and trains in float32. Default: --recipe's, else the "
                     f"model_dir's, else {presets.FLOAT32}.", flag_values=flag_values)
   flags.DEFINE_enum("recipe", None, list(presets.TUNED_RECIPES),
-                    "Training recipe for blog_cnn: sets the defaults of --batch_size, --steps, "
-                    "--learning_rate (warmed up, then cosine-decayed to 0 at the budget's last "
-                    "step), --dtype, the dropout rates and --eval_every; flags given explicitly "
-                    "win. fast: 90% test accuracy quickly (1.5 epochs, no dropout, labels "
-                    f"smoothed by {presets.TUNED_RECIPES['fast']['label_smoothing']}).",
+                    f"Training recipe for {presets.TUNED_RECIPE_PRESET}: sets the defaults of "
+                    "--batch_size, --steps, --learning_rate (warmed up, then cosine-decayed to 0 "
+                    "at the budget's last step), --dtype, the dropout rates and --eval_every; "
+                    "flags given explicitly win. fast: 90% test accuracy quickly (1.5 epochs, "
+                    "no dropout, labels smoothed by "
+                    f"{presets.TUNED_RECIPES['fast']['label_smoothing']}).",
                     flag_values=flag_values)
 
 
