@@ -118,3 +118,18 @@ def test_flags_import_no_part_whose_mains_import_them(path):
   ours = {name for name in _imports(path) if name.startswith("estimator_cnn.")}
   wrong = sorted(name for name in ours if _part(name) not in FLAGS_MAY_IMPORT)
   assert not wrong, f"flags/{path.name} imports {wrong}"
+
+
+# The parts below app/ take the values they need, never run.py's Settings (app.settings) whole:
+# app.resolve hands them a resolved run's parts.
+BELOW_SETTINGS = ("data", "model", "training")
+
+
+@pytest.mark.parametrize("module", sorted(name for name in MODULES
+                                          if _part(name) in BELOW_SETTINGS))
+def test_parts_below_app_never_receive_the_settings(module):
+  tree = ast.parse(MODULES[module].read_text())
+  parameters = {arg.arg for node in ast.walk(tree) if isinstance(node, ast.arguments)
+                for arg in [*node.posonlyargs, *node.args, *node.kwonlyargs]}
+  read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+  assert "settings" not in parameters | read, f"{module} takes the Settings"

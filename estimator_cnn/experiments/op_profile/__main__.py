@@ -20,11 +20,9 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
   flags_core.hide_library_info_logs()
-  batch_size = (FLAGS.batch_size
-                or presets.TUNED_RECIPES.get(FLAGS.recipe, {}).get("batch_size")
-                or presets.PRESETS[presets.DEFAULT_PRESET].recipe.batch_size)
   return command.run("estimator_cnn.experiments.op_profile.report:run",
-                     presets.run_params(FLAGS.recipe, FLAGS.dtype), batch_size,
+                     presets.run_params(FLAGS.recipe, FLAGS.dtype),
+                     presets.batch_size(FLAGS.batch_size, FLAGS.recipe),
                      FLAGS.warmup_steps, FLAGS.traced_steps, FLAGS.kernel_steps, FLAGS.data_dir,
                      FLAGS.output_dir)
 
