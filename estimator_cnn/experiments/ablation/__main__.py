@@ -5,8 +5,8 @@ from absl import flags
 
 from estimator_cnn.base import command
 from estimator_cnn.experiments.ablation import ladder
-from flags import core as flags_core
-from flags import studies as flags_studies
+from estimator_cnn.flags import core as flags_core
+from estimator_cnn.flags import studies as flags_studies
 
 
 def run(flag_values):

@@ -9,9 +9,9 @@ from absl import app
 from absl import flags
 
 from estimator_cnn.base import command
+from estimator_cnn.flags import core as flags_core
+from estimator_cnn.flags import studies as flags_studies
 from estimator_cnn.model import presets
-from flags import core as flags_core
-from flags import studies as flags_studies
 
 FLAGS = flags.FLAGS
 
