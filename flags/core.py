@@ -23,7 +23,9 @@ from estimator_cnn.model import presets
 
 MODES = ("train", "eval", "predict", "train_and_eval", "inspect", "export")
 INVERT_CHOICES = ("auto", "yes", "no")
-DROPOUT_FLAGS = ("dropout_pool2", "dropout_pool3", "dropout_dense")
+# Each dropout flag, and where its dropout is.
+DROPOUT_FLAGS = {"dropout_pool2": "pool 2", "dropout_pool3": "pool 3",
+                 "dropout_dense": "the dense layer"}
 DISTRIBUTIONS = ("parameter_server", "multi_worker_mirrored")
 
 TRAINING_MODES = ("train", "train_and_eval")
@@ -108,42 +110,44 @@ def define_run_flags(flag_values=flags.FLAGS):
 def define_model_flags(flag_values=flags.FLAGS):
   """The network: conv blocks and dropouts; unset flags keep the model_dir's or the default."""
   flags.DEFINE_integer("conv_blocks", None,
-                       "Conv blocks: 2 (32, 64 filters) or 3 (32, 64, 128). Default 3.",
-                       lower_bound=min(param_rules.CONV_BLOCKS),
-                       upper_bound=max(param_rules.CONV_BLOCKS), flag_values=flag_values)
-  flags.DEFINE_float("dropout_pool2", None,
-                     "Dropout rate after pool 2, in [0, 1). Default 0.25.",
-                     flag_values=flag_values)
-  flags.DEFINE_float("dropout_pool3", None,
-                     "Dropout rate after pool 3, in [0, 1). Default 0.25.",
-                     flag_values=flag_values)
-  flags.DEFINE_float("dropout_dense", None,
-                     "Dropout rate after the dense layer, in [0, 1). Default 0.4.",
-                     flag_values=flag_values)
-  for name in DROPOUT_FLAGS:
-    _register_rule(name, "0.25", flag_values)
+                       f"Conv blocks: {param_rules.RULES['conv_blocks'].expected} (of 32, 64, "
+                       f"128 filters in turn). Default {_blog_cnn('conv_blocks')}.",
+                       lower_bound=min(presets.CONV_BLOCKS),
+                       upper_bound=max(presets.CONV_BLOCKS), flag_values=flag_values)
+  for name, where in DROPOUT_FLAGS.items():
+    flags.DEFINE_float(name, None,
+                       f"Dropout rate after {where}, {param_rules.RULES[name].expected}. "
+                       f"Default {_blog_cnn(name)}.", flag_values=flag_values)
+    _register_rule(name, flag_values)
 
 
-def _register_rule(name, example, flag_values):
-  """Validates --name by its model param's rule (model.param_rules), as params.json is."""
+def _blog_cnn(param):
+  """The default preset's value of a model param, for help texts."""
+  return presets.PRESETS[presets.DEFAULT_PRESET].preset_params[param]
+
+
+def _register_rule(name, flag_values):
+  """Validates --name by its model param's rule (model.param_rules), as params.json is; the
+  message's example is the default preset's value."""
   rule = param_rules.RULES[name]
+  example = f"--{name}={_blog_cnn(name)}"
   flags.register_validator(name, lambda value: value is None or rule.accepts(value),
-                           message=f"--{name} must be {rule.expected}, e.g. --{name}={example}",
+                           message=f"--{name} must be {rule.expected}, e.g. {example}",
                            flag_values=flag_values)
 
 
 def define_training_flags(flag_values=flags.FLAGS):
   """Optimizer, learning rate, step budget, batch size and how often to report."""
-  flags.DEFINE_enum("optimizer", None, param_rules.OPTIMIZERS,
-                    "Optimizer. Default: the preset's (adam).",
-                    flag_values=flag_values)
+  flags.DEFINE_enum("optimizer", None, list(presets.OPTIMIZERS),
+                    f"Optimizer. Default: the preset's ({_blog_cnn('optimizer')} for "
+                    f"{presets.DEFAULT_PRESET}).", flag_values=flag_values)
   flags.DEFINE_float("learning_rate", None,
-                     "Learning rate. Default: the preset's (0.001).",
-                     flag_values=flag_values)
-  _register_rule("learning_rate", "0.001", flag_values)
+                     f"Learning rate. Default: the preset's ({_blog_cnn('learning_rate')} for "
+                     f"{presets.DEFAULT_PRESET}).", flag_values=flag_values)
+  _register_rule("learning_rate", flag_values)
   flags.DEFINE_integer("steps", None,
                        "Training steps to add to the model_dir's global step. Default: the "
-                       "preset's budget (1500 for blog_cnn).",
+                       f"preset's budget ({presets.DEFAULT_STEPS} for {presets.DEFAULT_PRESET}).",
                        lower_bound=1, upper_bound=param_rules.MAX_GLOBAL_STEP,
                        flag_values=flag_values)
   flags.DEFINE_integer("max_steps", None,
@@ -154,13 +158,14 @@ def define_training_flags(flag_values=flags.FLAGS):
       ["steps", "max_steps"], lambda values: values["steps"] is None or values["max_steps"] is None,
       message="--steps (added to the global step) and --max_steps (absolute) exclude each other: "
       "pass one", flag_values=flag_values)
-  flags.DEFINE_integer("batch_size", 100,
-                       "Training batch size; the preset's unless given (100 for blog_cnn).",
+  flags.DEFINE_integer("batch_size", presets.DEFAULT_BATCH_SIZE,
+                       "Training batch size; the preset's unless given "
+                       f"({presets.DEFAULT_BATCH_SIZE} for {presets.DEFAULT_PRESET}).",
                        lower_bound=1, flag_values=flag_values)
-  flags.DEFINE_integer("eval_every", 500,
+  flags.DEFINE_integer("eval_every", presets.DEFAULT_EVAL_EVERY,
                        "Steps between evaluations, on the preset's validation split if it has "
                        "one, else on the test set. Default: the preset's interval unless given, "
-                       "else 500.",
+                       f"else {presets.DEFAULT_EVAL_EVERY}.",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("log_every", 100,
                        "Steps between progress lines, on the steps TensorBoard shows the loss at.",
@@ -217,14 +222,20 @@ def _all_reduce_cluster_checker(environ):
 
   return check
 
+
+def _presets_with(param):
+  """The presets whose network a model param shapes, by name."""
+  return [name for name, preset in presets.PRESETS.items() if param in preset.preset_params]
+
+
 def define_preset_flags(flag_values=flags.FLAGS):
   """--preset, a published network and recipe, and --epochs; after define_training_flags."""
   flags.DEFINE_enum("preset", None, list(presets.PRESETS),
                     "Published network with its training recipe, which sets the defaults of "
                     "--optimizer, --learning_rate, --batch_size, the budget, the validation split "
                     "and --eval_every; flags given explicitly win. --conv_blocks and the dropout "
-                    "flags apply to blog_cnn and tf_tutorial only. Default: the model_dir's, else "
-                    "blog_cnn.", flag_values=flag_values)
+                    f"flags apply to {' and '.join(_presets_with('conv_blocks'))} only. Default: "
+                    f"the model_dir's, else {presets.DEFAULT_PRESET}.", flag_values=flag_values)
   flags.DEFINE_float("epochs", None,
                      "Training budget in passes over the preset's training split, converted to "
                      "steps with the batch size and added to the global step.",
@@ -241,17 +252,19 @@ def define_preset_flags(flag_values=flags.FLAGS):
 
 def define_performance_flags(flag_values=flags.FLAGS):
   """--dtype and --recipe: how fast training runs."""
-  flags.DEFINE_enum("dtype", None, param_rules.DTYPES,
-                    "Compute dtype. bfloat16: bf16 compute with float32 variables, loss and "
-                    "softmax (checkpoints stay float32); on a CPU without AVX512_BF16 or AMX it "
-                    "says so and trains in float32. Default: --recipe's, else the model_dir's, "
-                    "else float32.", flag_values=flag_values)
+  flags.DEFINE_enum("dtype", None, presets.DTYPES,
+                    f"Compute dtype. {presets.BFLOAT16}: bf16 compute with float32 variables, "
+                    "loss and softmax (checkpoints stay float32); on a CPU without AVX512_BF16 or "
+                    "AMX it says so and trains in float32. Default: --recipe's, else the "
+                    f"model_dir's, else {presets.FLOAT32}.", flag_values=flag_values)
   flags.DEFINE_enum("recipe", None, list(presets.TUNED_RECIPES),
-                    "Training recipe for blog_cnn: sets the defaults of --batch_size, --steps, "
-                    "--learning_rate (warmed up, then cosine-decayed to 0 at the budget's last "
-                    "step), --dtype, the dropout rates and --eval_every; flags given explicitly "
-                    "win. fast: 90% test accuracy quickly (1.5 epochs, no dropout, labels "
-                    "smoothed by 0.1).", flag_values=flag_values)
+                    f"Training recipe for {presets.TUNED_RECIPE_PRESET}: sets the defaults of "
+                    "--batch_size, --steps, --learning_rate (warmed up, then cosine-decayed to 0 "
+                    "at the budget's last step), --dtype, the dropout rates and --eval_every; "
+                    "flags given explicitly win. fast: 90% test accuracy quickly (1.5 epochs, "
+                    "no dropout, labels smoothed by "
+                    f"{presets.TUNED_RECIPES['fast']['label_smoothing']}).",
+                    flag_values=flag_values)
 
 
 def define_report_flags(flag_values=flags.FLAGS):
@@ -333,9 +346,9 @@ def settings(flag_values=flags.FLAGS, command="python run.py"):
   """The parsed values of define_all's flags as Settings, knowing which were given; `command`
   is how the user ran them, for the hints. Path flags have ~ expanded (bash leaves it after `=`)."""
   values = {name: _expand_user(flag_values[name].value) if name in settings_lib.PATH_FLAGS
-            else flag_values[name].value for name in flag_values}
-  explicit = {name for name in values if flag_values[name].present}
-  return settings_lib.Settings({**values, "command": command}, explicit)
+            else flag_values[name].value for name in FLAG_MODES}
+  explicit = frozenset(name for name in values if flag_values[name].present)
+  return settings_lib.Settings(**values, command=command, explicit=explicit)
 
 
 def _expand_user(path):

@@ -46,7 +46,8 @@ def define_ablation_flags(studies, default_seeds, default_eval_every, flag_value
                        f"Default: the study's ({default_eval_every} unless it says "
                        "otherwise).", lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("batch_size", None,
-                       "Training batch size of every rung. Default: the ladder's (100).",
+                       "Training batch size of every rung. Default: the ladder's "
+                       f"({presets.DEFAULT_BATCH_SIZE} unless it says otherwise).",
                        lower_bound=1, flag_values=flag_values)
 
 
@@ -90,7 +91,8 @@ def define_benchmark_flags(systems, default_systems, default_output_dir,
                        flag_values=flag_values)
   flags.DEFINE_integer("warmup_steps", 50, "Untimed training steps before them.",
                        lower_bound=1, flag_values=flag_values)
-  flags.DEFINE_integer("batch_size", 100, "Training batch size (ours_fast: its recipe's).",
+  flags.DEFINE_integer("batch_size", presets.DEFAULT_BATCH_SIZE,
+                       "Training batch size (ours_fast: its recipe's).",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("tta_rounds", 1, "Time-to-accuracy runs per system; 0 skips them.",
                        lower_bound=0, flag_values=flag_values)
@@ -119,8 +121,7 @@ def define_benchmark_flags(systems, default_systems, default_output_dir,
 def define_op_profile_flags(flag_values=flags.FLAGS):
   """python -m estimator_cnn.experiments.op_profile's flags."""
   flags.DEFINE_integer("batch_size", None, "Training batch size. Default: --recipe's, else the "
-                       f"{presets.DEFAULT_PRESET} preset's "
-                       f"({presets.PRESETS[presets.DEFAULT_PRESET].recipe.batch_size}).",
+                       f"{presets.DEFAULT_PRESET} preset's ({presets.DEFAULT_BATCH_SIZE}).",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("warmup_steps", 50, "Untraced training steps before the profile.",
                        lower_bound=1, flag_values=flag_values)

@@ -141,3 +141,18 @@ def test_nothing_imports_flags_by_its_top_level_name():
   wrong = {str(path.relative_to(PACKAGE.parent)): names for path in IMPORTERS_OF_FLAGS
            if (names := sorted(name for name in _imports(path) if name.split(".")[0] == "flags"))}
   assert not wrong, f"import {FLAGS_PACKAGE} instead: {wrong}"
+
+
+# The parts below app/ take the values they need, never run.py's Settings (app.settings) whole:
+# app.resolve hands them a resolved run's parts.
+BELOW_SETTINGS = ("data", "model", "training")
+
+
+@pytest.mark.parametrize("module", sorted(name for name in MODULES
+                                          if _part(name) in BELOW_SETTINGS))
+def test_parts_below_app_never_receive_the_settings(module):
+  tree = ast.parse(MODULES[module].read_text())
+  parameters = {arg.arg for node in ast.walk(tree) if isinstance(node, ast.arguments)
+                for arg in [*node.posonlyargs, *node.args, *node.kwonlyargs]}
+  read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+  assert "settings" not in parameters | read, f"{module} takes the Settings"

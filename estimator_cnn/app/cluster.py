@@ -20,15 +20,13 @@ import socket
 import time
 
 from estimator_cnn import estimator as tf_estimator
-from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.app import tf_config
+from estimator_cnn.app import resolve
 from estimator_cnn.app import train
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.data import idx_csv
-from estimator_cnn.data import splits
-from estimator_cnn.model import presets
 from estimator_cnn.training import build
 from estimator_cnn.training import model_dir as model_dir_lib
 
@@ -178,38 +176,30 @@ def _run_task(settings, run_config, name):
   train_distribute = _train_distribute(settings, run_config)
   model_dir_lib.check_path_characters(model_dir)
   files.check_writable_folder(model_dir, "model_dir")
-  start = model_dir_lib.training_start(model_dir)  # Without the lock: the tasks share model_dir.
-  params = train.checked_params(settings, start.shapes, start.params, start.checkpoint)
+  # Without the lock: the tasks share model_dir. --max_steps sets the plan.
+  run = resolve.training_run(settings, model_dir, idx_csv.load_fashion_mnist(settings.data_dir),
+                             continue_plan=False)
   if run_config.is_chief:
     os.makedirs(model_dir, exist_ok=True)
-    model_dir_lib.save_params(model_dir, params)
-  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
-  recipe = presets.PRESETS[params["preset"]].recipe
-  training = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
-                                  settings.train_subset)
-  plan = settings_lib.training_plan(settings, params["preset"], len(training.train_labels))
-  if training.validation_labels is None:
-    split, eval_images, eval_labels = "test", dataset.test_images, dataset.test_labels
-  else:
-    split, eval_images, eval_labels = ("validation", training.validation_images,
-                                       training.validation_labels)
+    model_dir_lib.save_params(model_dir, run.params)
   # Trainers shuffle each their own way; the chief alone initialises the weights.
   estimator = build.make_estimator(
-      model_dir, {**params, "sync_replicas": settings.sync_replicas,
-                  "max_steps": settings.max_steps},
+      model_dir, {**run.params, "sync_replicas": settings.sync_replicas,
+                  "max_steps": run.last_step},
       settings.seed + (run_config.global_id_in_cluster or 0), settings.log_every,
-      save_checkpoints_steps=plan.eval_every, train_distribute=train_distribute)
-  progress = TaskProgressHook(plan.batch_size, settings.max_steps, settings.log_every)
+      save_checkpoints_steps=run.plan.eval_every, train_distribute=train_distribute)
+  progress = TaskProgressHook(run.plan.batch_size, run.last_step, settings.log_every)
   train_spec = tf_estimator.TrainSpec(
-      build.train_input_fn(training.train_images, training.train_labels, plan.batch_size,
+      build.train_input_fn(run.data.train_images, run.data.train_labels, run.plan.batch_size,
                            as_dataset=train_distribute is not None),
-      max_steps=settings.max_steps,
+      max_steps=run.last_step,
       hooks=[progress])
+  split = run.evaluation.split
   eval_spec = tf_estimator.EvalSpec(
-      build.eval_input_fn(eval_images, eval_labels), steps=None,
+      build.eval_input_fn(run.evaluation.images, run.evaluation.labels), steps=None,
       name=None if split == "test" else split,
-      exporters=[_ReportMetrics(split, len(eval_labels), recipe.keep_best)], start_delay_secs=0,
-      throttle_secs=EVALUATOR_THROTTLE_SECS)
+      exporters=[_ReportMetrics(split, len(run.evaluation.labels), run.recipe.keep_best)],
+      start_delay_secs=0, throttle_secs=EVALUATOR_THROTTLE_SECS)
   print(f"{name}: starting, model_dir {model_dir}", flush=True)
   tf_estimator.train_and_evaluate(estimator, train_spec, eval_spec)
   trained_to = progress.final_global_step  # None for the evaluator, which does not train.
@@ -217,4 +207,4 @@ def _run_task(settings, run_config, name):
     print(f"{name}: done, global_step {build.global_step(estimator)}", flush=True)
   else:
     print(f"{name}: done, global_step {trained_to}, trained {progress.steps} steps of "
-          f"{plan.batch_size} examples", flush=True)
+          f"{run.plan.batch_size} examples", flush=True)

@@ -13,7 +13,7 @@ import tempfile
 
 import numpy as np
 
-from estimator_cnn.app import train
+from estimator_cnn.app import resolve
 from estimator_cnn.app.one_line import stops_in_one_line, write_failures_in_one_line
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
@@ -177,8 +177,8 @@ def _checkpoint_to_read(settings):
   with tempfile.TemporaryDirectory(prefix="estimator_cnn-checkpoint-") as folder:
     checkpoint, copy, stored = model_dir_lib.checkpoint_to_read(model_dir, settings.checkpoint,
                                                                 folder)
-    params = train.checked_params(settings, stored, model_dir_lib.load_params(model_dir),
-                                  checkpoint)
+    params = resolve.checked_params(settings, model_dir, stored,
+                                    model_dir_lib.load_params(model_dir), checkpoint)
     yield model_dir, params, checkpoint, copy
 
 

@@ -1,12 +1,13 @@
 """run.py's settings, resolved into model params and a training plan; settings are never changed.
 
-Settings holds the flag values as plain attributes and knows which were given
+Settings holds the flag values as typed fields and knows which were given
 explicitly. The preset (--preset, else the model_dir's, else blog_cnn) sets the
 defaults: its params and its recipe (model.presets). Flags given explicitly win.
 Without any of PLAN_FLAGS, training continues the unfinished plan its model_dir's
 params.json records (its batch size, up to its last step).
 """
 
+import dataclasses
 import socket
 import typing
 
@@ -47,12 +48,45 @@ def _path_rooms():
 PATH_FLAGS = tuple(_path_rooms())  # run.py's flags that hold a path (--images: several).
 
 
+@dataclasses.dataclass(frozen=True)
 class Settings:
-  """run.py's flag values as attributes (settings.model_dir...), and which were given."""
-
-  def __init__(self, values, explicit=()):
-    vars(self).update(values)
-    self.explicit = frozenset(explicit)
+  """run.py's flag values, a field per flag of flags/core.py, how run.py was run and which flags
+  were given; flags/core.py's settings() builds it. A flag without a default of its own is None
+  unless given: the preset's, the model_dir's or the recipe's value applies."""
+  mode: str
+  verbose: bool
+  model_dir: typing.Optional[str]
+  data_dir: typing.Optional[str]
+  seed: int
+  predict_indices: typing.List[str]  # Test-set indices, as the flag's strings.
+  preset: typing.Optional[str]
+  conv_blocks: typing.Optional[int]
+  dropout_pool2: typing.Optional[float]
+  dropout_pool3: typing.Optional[float]
+  dropout_dense: typing.Optional[float]
+  optimizer: typing.Optional[str]
+  dtype: typing.Optional[str]
+  learning_rate: typing.Optional[float]
+  steps: typing.Optional[int]
+  max_steps: typing.Optional[int]
+  epochs: typing.Optional[float]
+  batch_size: int
+  recipe: typing.Optional[str]
+  log_every: int
+  train_subset: typing.Optional[int]
+  save_checkpoints_steps: typing.Optional[int]
+  eval_every: int
+  sync_replicas: bool
+  distribution: str
+  report_dir: typing.Optional[str]
+  images: typing.Optional[typing.List[str]]
+  invert: str
+  output: typing.Optional[str]
+  max_image_pixels: int
+  export_dir: typing.Optional[str]
+  checkpoint: typing.Optional[int]
+  command: str  # How the user ran run.py, for the hints: "python run.py", say.
+  explicit: typing.FrozenSet[str]  # The flags given on the command line.
 
   def given(self, name):
     """The value if it was given explicitly, else None."""
@@ -128,9 +162,11 @@ def tuned_recipe(settings, preset=presets.TUNED_RECIPE_PRESET):
 
 
 def batch_size(settings, preset=presets.DEFAULT_PRESET):
-  """--batch_size if given, else --recipe's, else the preset's."""
-  return (settings.given("batch_size") or tuned_recipe(settings, preset).get("batch_size")
-          or presets.PRESETS[preset].recipe.batch_size)
+  """--batch_size if given, else --recipe's, else the preset's (model.presets.batch_size)."""
+  given = settings.given("batch_size")
+  if not given:
+    tuned_recipe(settings, preset)  # Refuses --recipe for another preset.
+  return presets.batch_size(given, settings.recipe, preset)
 
 
 def step_budget(settings, preset=presets.DEFAULT_PRESET, train_size=None):

@@ -5,14 +5,11 @@ import os
 import shlex
 import shutil
 
+from estimator_cnn.app import resolve
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
 from estimator_cnn.data import idx_csv
-from estimator_cnn.data import splits
-from estimator_cnn.model import model_fn
-from estimator_cnn.model import param_rules
-from estimator_cnn.model import presets
 from estimator_cnn.training import best
 from estimator_cnn.training import build
 from estimator_cnn.training import loop
@@ -21,30 +18,6 @@ from estimator_cnn.training import safety
 from estimator_cnn.training.progress import ProgressHook
 
 RUNS_ROOT = "runs"
-
-
-def checked_params(settings, stored, saved=None, checkpoint=None):
-  """The model params of settings over settings.model_dir's saved ones; raises UserError when a
-  saved one breaks its rule (model.param_rules), then when the checkpoint's {variable: shape},
-  stored, are another network's."""
-  if saved:
-    param_rules.check_saved(os.path.join(settings.model_dir, model_dir_lib.PARAMS_FILE), saved,
-                            settings.explicit)
-  params = settings_lib.model_params(settings, saved)
-  if checkpoint:
-    model_dir_lib.check_checkpoint_matches(checkpoint, stored, model_fn.variable_shapes(params))
-  return params
-
-
-def unfinished_plan(settings, recorded, global_step):
-  """The plan params.json records, recorded, if training continues it, else None.
-
-  Training continues it while global_step is short of its last step, unless a flag
-  of settings_lib.PLAN_FLAGS sets another plan.
-  """
-  if settings.explicit & set(settings_lib.PLAN_FLAGS):
-    return None
-  return recorded if recorded and global_step < recorded["last_step"] else None
 
 
 @contextlib.contextmanager
@@ -66,6 +39,19 @@ def _locked(model_dir, created=None):
     raise
 
 
+def _new_or_given_model_dir(settings):
+  """(model_dir, the outermost folder this run creates for it or None): --model_dir checked,
+  else a new folder under RUNS_ROOT named after the optimizer."""
+  if settings.model_dir is not None:
+    model_dir_lib.check_path_characters(settings.model_dir)
+    files.check_writable_folder(settings.model_dir, "model_dir")
+    return settings.model_dir, None
+  created = files.existing_and_missing(RUNS_ROOT)[1]
+  model_dir = model_dir_lib.new_run_dir(RUNS_ROOT,
+                                        settings_lib.model_params(settings)["optimizer"])
+  return model_dir, created or model_dir
+
+
 def train(settings, evaluate_periodically=False):
   """Trains with the preset's recipe (resuming from model_dir's checkpoint), then evaluates.
 
@@ -75,78 +61,75 @@ def train(settings, evaluate_periodically=False):
   the recipe does), else on the test set.
   """
   dataset = idx_csv.load_fashion_mnist(settings.data_dir)
-  model_dir = settings.model_dir
-  created = None
-  if model_dir is None:
-    created = files.existing_and_missing(RUNS_ROOT)[1]
-    model_dir = model_dir_lib.new_run_dir(RUNS_ROOT,
-                                          settings_lib.model_params(settings)["optimizer"])
-    created = created or model_dir
-  else:
-    model_dir_lib.check_path_characters(model_dir)
-    files.check_writable_folder(model_dir, "model_dir")
+  model_dir, created = _new_or_given_model_dir(settings)
   # Under the lock: no other training writes checkpoints while they are checked.
   with _locked(model_dir, created):
-    start = model_dir_lib.training_start(model_dir)
-    params = checked_params(settings, start.shapes, start.params, start.checkpoint)
-    recipe = presets.PRESETS[params["preset"]].recipe
-    data = splits.training_data(recipe.split, dataset.train_images, dataset.train_labels,
-                                settings.train_subset)
-    step = model_dir_lib.checkpoint_step(start.checkpoint) if start.checkpoint else 0
-    unfinished = unfinished_plan(settings, start.plan, step)
-    plan = settings_lib.training_plan(settings, params["preset"], len(data.train_labels),
-                                      unfinished)
-    last_step = plan.max_steps if plan.max_steps is not None else step + plan.steps
-    params = settings_lib.schedule_ending_at(params, last_step)
-    if step >= last_step:  # Only --max_steps can end at or before the checkpoint's step.
-      print(f"global step {step} already reaches --max_steps={plan.max_steps}: nothing to train, "
-            f"{model_dir} left as it was (evaluate it: {settings.command} --mode=eval "
-            f"--model_dir={shlex.quote(model_dir)})")
+    run = resolve.training_run(settings, model_dir, dataset)
+    if run.first_step >= run.last_step:  # Only --max_steps can end at or before the checkpoint.
+      print(f"global step {run.first_step} already reaches --max_steps={run.plan.max_steps}: "
+            f"nothing to train, {model_dir} left as it was (evaluate it: {settings.command} "
+            f"--mode=eval --model_dir={shlex.quote(model_dir)})")
       return None
-    recipe_name = unfinished.get("recipe") if unfinished else settings.recipe
-    recorded_plan = {"batch_size": plan.batch_size, "last_step": last_step,
-                     **({"recipe": recipe_name} if recipe_name else {})}
-    print(f"model_dir: {model_dir}")
-    if unfinished:
-      recipe_part = f", --recipe={recipe_name}" if recipe_name else ""
-      print(f"continuing the unfinished plan of {model_dir_lib.PARAMS_FILE}: up to global step "
-            f"{last_step}, batch {plan.batch_size}{recipe_part}; pass --steps or --max_steps for "
-            "another")
-    estimator = build.make_estimator(model_dir, params, settings.seed, settings.log_every,
+    _print_start(run)
+    estimator = build.make_estimator(model_dir, run.params, settings.seed, settings.log_every,
                                      settings.save_checkpoints_steps)
-
-    def evaluate(at_step):
-      if data.validation_labels is not None:
-        build.evaluate(estimator, data.validation_images, data.validation_labels, "validation",
-                       recipe.keep_best)
-      elif at_step < last_step:
-        build.evaluate(estimator, dataset.test_images, dataset.test_labels)
-
-    model_dir_lib.set_aside(model_dir, start)
-    try:
-      stopped_by = loop.train(
-          estimator, build.train_input_fn(data.train_images, data.train_labels, plan.batch_size),
-          params, last_step, [ProgressHook(plan.batch_size, last_step, settings.log_every)],
-          plan.eval_every if evaluate_periodically else None, evaluate, recorded_plan)
-    except loop.Diverged as e:
-      raise UserError(
-          f"training diverged: the loss or a weight became NaN or infinite at step {e.step}; the "
-          f"latest checkpoint is {e.kept or 'none'}: lower --learning_rate (now "
-          f"{params['learning_rate']}) and train again") from None
+    stopped_by = _train_guarded(run, estimator, settings.log_every, evaluate_periodically)
   if stopped_by is not None:
     raise TrainingInterrupted(
         f"interrupted by {stopped_by.name}: checkpoint saved at global step "
         f"{build.global_step(estimator)} in {model_dir}; resume with: {settings.command} "
-        f"--model_dir={shlex.quote(model_dir)} --max_steps={last_step} "
-        f"--batch_size={plan.batch_size}",
+        f"--model_dir={shlex.quote(model_dir)} --max_steps={run.last_step} "
+        f"--batch_size={run.plan.batch_size}",
         stopped_by.value)
+  return _report(run, estimator, dataset, settings.command)
+
+
+def _print_start(run):
+  """The model_dir, and the plan continued if it is params.json's."""
+  print(f"model_dir: {run.model_dir}")
+  if run.continues_plan:
+    recipe_part = f", --recipe={run.recipe_name}" if run.recipe_name else ""
+    print(f"continuing the unfinished plan of {model_dir_lib.PARAMS_FILE}: up to global step "
+          f"{run.last_step}, batch {run.plan.batch_size}{recipe_part}; pass --steps or "
+          "--max_steps for another")
+
+
+def _train_guarded(run, estimator, log_every, evaluate_periodically):
+  """training.loop.train of run, its damaged checkpoints set aside first; returns the signal that
+  stopped it, or None. Divergence is a UserError."""
+
+  def evaluate(at_step):
+    images, labels, split = run.evaluation
+    if split != "test":
+      build.evaluate(estimator, images, labels, split, run.recipe.keep_best)
+    elif at_step < run.last_step:  # The last evaluation on the test set is the report's.
+      build.evaluate(estimator, images, labels)
+
+  model_dir_lib.set_aside(run.model_dir, run.start)
+  try:
+    return loop.train(
+        estimator, build.train_input_fn(run.data.train_images, run.data.train_labels,
+                                        run.plan.batch_size),
+        run.params, run.last_step,
+        [ProgressHook(run.plan.batch_size, run.last_step, log_every)],
+        run.plan.eval_every if evaluate_periodically else None, evaluate, run.recorded_plan)
+  except loop.Diverged as e:
+    raise UserError(
+        f"training diverged: the loss or a weight became NaN or infinite at step {e.step}; the "
+        f"latest checkpoint is {e.kept or 'none'}: lower --learning_rate (now "
+        f"{run.params['learning_rate']}) and train again") from None
+
+
+def _report(run, estimator, dataset, command):
+  """Evaluates the trained model on the test set and says where it is; returns the metrics."""
   metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels)
-  print(f"model_dir: {model_dir}  (evaluate again: {settings.command} --mode=eval "
+  model_dir = run.model_dir
+  print(f"model_dir: {model_dir}  (evaluate again: {command} --mode=eval "
         f"--model_dir={shlex.quote(model_dir)})")
-  kept = best.load_best(model_dir) if recipe.keep_best else None
+  kept = best.load_best(model_dir) if run.recipe.keep_best else None
   if kept:
     print(f"best checkpoint: global step {kept['step']}, validation accuracy "
-          f"{kept['accuracy']:.4f}  (evaluate it: {settings.command} --mode=eval "
+          f"{kept['accuracy']:.4f}  (evaluate it: {command} --mode=eval "
           f"--model_dir={shlex.quote(best.best_dir(model_dir))})")
   print(f"TensorBoard: tensorboard --logdir={shlex.quote(model_dir)}")
   return metrics

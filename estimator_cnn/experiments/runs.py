@@ -51,11 +51,6 @@ def run_dir(output_dir, prefix, spec):
   return os.path.join(output_dir, "runs", f"{prefix}-{key}")
 
 
-def chunk_ends(steps, interval):
-  """Where training pauses to measure and save its progress: every interval, and the last step."""
-  return [*range(interval, steps, interval), steps]
-
-
 def load_result(model_dir):
   """The finished run's record, or None."""
   path = os.path.join(model_dir, RESULT_FILE)

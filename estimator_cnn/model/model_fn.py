@@ -4,17 +4,12 @@ from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.base.fashion_mnist import IMAGE_SIZE, NUM_CLASSES
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import networks
-from estimator_cnn.model import param_rules
 from estimator_cnn.model import precision
 from estimator_cnn.model import presets
 from estimator_cnn.model import sync_replicas
 
 v1 = tf.compat.v1
 FEATURE_KEY = "x"
-OPTIMIZERS = {
-    "adam": v1.train.AdamOptimizer,
-    "gradient_descent": v1.train.GradientDescentOptimizer,
-}
 
 
 def learning_rate(params):
@@ -23,12 +18,12 @@ def learning_rate(params):
   "warmup_cosine" rises linearly to params["learning_rate"] over params["warmup_steps"],
   then decays along a cosine to 0 at global step params["decay_steps"].
   """
-  schedule = params.get("lr_schedule", "constant")
-  if schedule == "constant":
+  schedule = params.get("lr_schedule", presets.CONSTANT)
+  if schedule == presets.CONSTANT:
     return params["learning_rate"]
-  if schedule != "warmup_cosine":
+  if schedule != presets.WARMUP_COSINE:
     raise ValueError(f"unknown lr_schedule {schedule!r}; schedules: "
-                     f"{', '.join(param_rules.LR_SCHEDULES)}")
+                     f"{', '.join(presets.LR_SCHEDULES)}")
   step = tf.cast(v1.train.get_global_step(), tf.float32)
   warmup = float(params.get("warmup_steps", 0))
   decayed = v1.train.cosine_decay(params["learning_rate"], step - warmup,
@@ -81,7 +76,8 @@ def model_fn(features, labels, mode, params, config=None):
 
   if mode == tf_estimator.ModeKeys.TRAIN:
     loss = training_loss(labels, logits, params)
-    optimizer = OPTIMIZERS[params["optimizer"]](learning_rate=learning_rate(params))
+    optimizer_class = getattr(v1.train, presets.OPTIMIZERS[params["optimizer"]])
+    optimizer = optimizer_class(learning_rate=learning_rate(params))
     hooks = []
     replicas = config.num_worker_replicas if config is not None else 1
     if params.get("sync_replicas") and replicas > 1:

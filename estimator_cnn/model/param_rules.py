@@ -21,10 +21,6 @@ PLAN_KEY = "plan"
 MAX_GLOBAL_STEP = 2**63 - 1  # The global step is an int64.
 # Training computes in float32: a larger learning rate is infinite there (1e308 is inf).
 MAX_LEARNING_RATE = float(np.finfo(np.float32).max)
-CONV_BLOCKS = (2, 3)  # The blog network's blocks of model.networks.CONV_FILTERS.
-OPTIMIZERS = ("adam", "gradient_descent")  # model.model_fn.OPTIMIZERS' names.
-DTYPES = ("float32", "bfloat16")  # model.precision.DTYPES.
-LR_SCHEDULES = ("constant", "warmup_cosine")  # model.model_fn.learning_rate's.
 
 
 class Rule(typing.NamedTuple):
@@ -53,18 +49,18 @@ def _integer_from(low):
 FRACTION = Rule("in [0, 1)", lambda value: _number(value) and 0 <= value < 1)
 RULES = {
     "preset": _one_of(presets.PRESETS),
-    "conv_blocks": Rule(" or ".join(map(str, CONV_BLOCKS)),
-                        lambda value: _integer(value) and value in CONV_BLOCKS),
+    "conv_blocks": Rule(" or ".join(map(str, presets.CONV_BLOCKS)),
+                        lambda value: _integer(value) and value in presets.CONV_BLOCKS),
     "dropout_pool2": FRACTION,
     "dropout_pool3": FRACTION,
     "dropout_dense": FRACTION,
-    "optimizer": _one_of(OPTIMIZERS),
+    "optimizer": _one_of(presets.OPTIMIZERS),
     # NaN fails both comparisons, infinity the second.
     "learning_rate": Rule(f"> 0 and at most {MAX_LEARNING_RATE:.4g} (float32's largest number, "
                           "which training computes in)",
                           lambda value: _number(value) and 0 < value <= MAX_LEARNING_RATE),
-    "dtype": _one_of(DTYPES),
-    "lr_schedule": _one_of(LR_SCHEDULES),
+    "dtype": _one_of(presets.DTYPES),
+    "lr_schedule": _one_of(presets.LR_SCHEDULES),
     "warmup_steps": _integer_from(0),
     "decay_steps": _integer_from(1),
     "label_smoothing": FRACTION,

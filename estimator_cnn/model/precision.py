@@ -12,11 +12,9 @@ import contextlib
 
 from estimator_cnn.base import cpu
 from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.model import presets
 
 v1 = tf.compat.v1
-FLOAT32 = "float32"
-BFLOAT16 = "bfloat16"
-DTYPES = (FLOAT32, BFLOAT16)
 FALLBACK_MESSAGE = ("bfloat16 is not supported by this CPU (no avx512_bf16/amx): "
                     "training in float32")
 _state = {"warned": False, "allow_emulation": False}
@@ -32,10 +30,10 @@ def compute_dtype(requested):
 
   Falling back to float32 prints FALLBACK_MESSAGE, once per process.
   """
-  requested = requested or FLOAT32
-  if requested not in DTYPES:
-    raise ValueError(f"dtype must be one of {DTYPES}, got {requested!r}")
-  if requested == FLOAT32:
+  requested = requested or presets.FLOAT32
+  if requested not in presets.DTYPES:
+    raise ValueError(f"dtype must be one of {presets.DTYPES}, got {requested!r}")
+  if requested == presets.FLOAT32:
     return tf.float32
   if cpu.bfloat16_supported() or _state["allow_emulation"]:
     return tf.bfloat16

@@ -11,6 +11,18 @@ reports can read the table without importing it.
 import math
 import typing
 
+# The names the model params take: flags offer them, model.param_rules checks them, the model
+# builds them. OPTIMIZERS: each optimizer's class in tf.compat.v1.train.
+OPTIMIZERS = {"adam": "AdamOptimizer", "gradient_descent": "GradientDescentOptimizer"}
+FLOAT32 = "float32"
+BFLOAT16 = "bfloat16"
+DTYPES = (FLOAT32, BFLOAT16)  # Compute dtypes (model.precision); float32 unless a param says.
+CONSTANT = "constant"
+WARMUP_COSINE = "warmup_cosine"
+LR_SCHEDULES = (CONSTANT, WARMUP_COSINE)  # model.model_fn.learning_rate's; constant by default.
+CONV_BLOCKS = (2, 3)  # The blog network's blocks, of model.networks.CONV_FILTERS.
+DEFAULT_EVAL_EVERY = 500  # Steps between evaluations when neither flag nor recipe sets them.
+
 DEFAULT_PRESET = "blog_cnn"
 # The blog's network and optimizer; its keys are the params flags can set.
 DEFAULT_PARAMS = {
@@ -21,7 +33,7 @@ DEFAULT_PARAMS = {
     "optimizer": "adam",
     "learning_rate": 0.001,
 }
-_ADAM = {"optimizer": "adam", "learning_rate": 0.001}
+_ADAM = {key: DEFAULT_PARAMS[key] for key in ("optimizer", "learning_rate")}
 SPLIT_SEED = 0  # The balanced split is the same for every run and every --seed.
 # --recipe: tuned recipes for the blog's network, over its preset's; explicit flags win.
 # Their learning-rate schedule ends at the run's last global step (app.settings.schedule_ending_at).
@@ -30,8 +42,8 @@ TUNED_RECIPES = {
     # An epoch and a half: too short to overfit, so no dropout (it only slows learning) but
     # smoothed labels, and one evaluation, at the end.
     "fast": {"batch_size": 200, "steps": 450, "learning_rate": 0.005,
-             "lr_schedule": "warmup_cosine", "warmup_steps": 50, "label_smoothing": 0.1,
-             "dtype": "bfloat16", "dropout_pool2": 0.0, "dropout_pool3": 0.0,
+             "lr_schedule": WARMUP_COSINE, "warmup_steps": 50, "label_smoothing": 0.1,
+             "dtype": BFLOAT16, "dropout_pool2": 0.0, "dropout_pool3": 0.0,
              "dropout_dense": 0.0, "eval_every": 450},
 }
 # Tuned-recipe keys that are run settings, not model params.
@@ -140,6 +152,14 @@ PRESETS = {preset.name: preset for preset in (
            Recipe(batch_size=32, epochs=5), "91.62%", "batch 32: Keras's default"),
 )}
 DEFAULT_STEPS = PRESETS[DEFAULT_PRESET].recipe.steps
+DEFAULT_BATCH_SIZE = PRESETS[DEFAULT_PRESET].recipe.batch_size
+
+
+def batch_size(given=None, recipe=None, preset=DEFAULT_PRESET):
+  """The batch a run trains with: `given` if any, else the tuned recipe's (TUNED_RECIPES' name,
+  for TUNED_RECIPE_PRESET), else the preset's."""
+  return (given or TUNED_RECIPES.get(recipe, {}).get("batch_size")
+          or PRESETS[preset].recipe.batch_size)
 
 
 def run_params(recipe=None, dtype=None):
@@ -155,8 +175,8 @@ def run_params(recipe=None, dtype=None):
 def tuned_recipe_params(name):
   """The model params TUNED_RECIPES[name] sets; its schedule ends at its own last step (training
   moves the end to the run's, app.settings.schedule_ending_at)."""
-  settings = TUNED_RECIPES[name]
-  params = {key: value for key, value in settings.items() if key not in RUN_SETTINGS}
+  recipe = TUNED_RECIPES[name]
+  params = {key: value for key, value in recipe.items() if key not in RUN_SETTINGS}
   if "lr_schedule" in params:
-    params["decay_steps"] = settings["steps"]
+    params["decay_steps"] = recipe["steps"]
   return params

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 
+from estimator_cnn.training import metrics_record
 from estimator_cnn.training import model_dir as model_dir_lib
 
 BEST_DIR = "best"
@@ -57,8 +58,7 @@ def keep_if_best(model_dir, checkpoint, metrics):
   if os.path.exists(params):
     shutil.copy2(params, staging)
   with open(os.path.join(staging, BEST_FILE), "w") as f:
-    json.dump({"step": int(metrics["global_step"]), "accuracy": float(metrics["accuracy"]),
-               "loss": float(metrics["loss"]), "checkpoint": name}, f, indent=2)
+    json.dump({**metrics_record.from_metrics(metrics), "checkpoint": name}, f, indent=2)
   if os.path.exists(target):
     os.replace(target, old)
   os.replace(staging, target)

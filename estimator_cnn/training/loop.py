@@ -1,8 +1,9 @@
-"""The guarded training loop: a checkpoint on SIGINT/SIGTERM, a stop on divergence.
+"""The guarded training loop of run.py and the studies: chunks with a callback after each, a
+checkpoint on SIGINT/SIGTERM, a stop on divergence.
 
-Its caller holds the model_dir's lock (safety.ModelDirLock) and has set a damaged
-latest checkpoint aside (training.model_dir.set_aside). Around Estimator.train it
-turns a full disk or a folder that is not writable into one line, never rewrites
+run.py's training holds the model_dir's lock (safety.ModelDirLock) and has set a
+damaged latest checkpoint aside (training.model_dir.set_aside). Around Estimator.train
+it turns a full disk or a folder that is not writable into one line, never rewrites
 the checkpoint it resumed from, and on a NaN or infinite loss or weight leaves the
 last finite checkpoint as the latest (see training.safety).
 """
@@ -22,28 +23,47 @@ class Diverged(Exception):
     self.kept = kept
 
 
+def chunk_ends(steps, interval):
+  """Where aligned chunks end: every interval steps from step 0, and at the last step."""
+  return [*range(interval, steps, interval), steps]
+
+
+def _chunk_end(step, last_step, evaluate_every, aligned):
+  """The global step the chunk that starts at `step` trains to."""
+  if not evaluate_every:
+    return last_step
+  if aligned:
+    return next(end for end in chunk_ends(last_step, evaluate_every) if end > step)
+  return min(last_step, step + evaluate_every)
+
+
 def train(estimator, input_fn, params, last_step, hooks=(), evaluate_every=None, evaluate=None,
-          plan=None):
-  """Trains to global step last_step, saving params.json (params, and plan); hold the lock.
+          plan=None, aligned=False):
+  """Trains to global step last_step, saving params.json (params, and plan).
 
-  Returns the signal that stopped training after its checkpoint, or None once at last_step.
+  Returns the signal that stopped training after its checkpoint, or None once done.
 
-  With evaluate_every, trains in chunks of that many steps and calls evaluate(step)
-  after each chunk that was not interrupted. Raises Diverged.
+  With evaluate_every, trains in chunks of that many steps from where training
+  resumes (with aligned, to the next of chunk_ends(last_step, evaluate_every), so a
+  resumed study measures at the same steps) and calls evaluate(global step) after
+  each chunk that a signal did not cut short; training ends there when it returns
+  True (a hook of the caller's that stops a chunk short should make it so).
+  Raises Diverged.
   """
   model_dir = estimator.model_dir
   with safety.write_failures_reported(model_dir), safety.StopOnSignal() as stop:
     model_dir_lib.save_params(model_dir, params, plan)
     divergence = safety.DivergenceHook()
     step = build.global_step(estimator)
-    while step < last_step and stop.received is None:
-      step = min(last_step, step + evaluate_every) if evaluate_every else last_step
+    ended = False
+    while step < last_step and stop.received is None and not ended:
       try:
-        estimator.train(input_fn, max_steps=step, hooks=[
-            *hooks, stop, divergence, safety.checkpoint_saver_hook(estimator)])
+        estimator.train(input_fn, max_steps=_chunk_end(step, last_step, evaluate_every, aligned),
+                        hooks=[*hooks, stop, divergence, safety.checkpoint_saver_hook(estimator)])
       except safety.DivergedError:
         raise Diverged(divergence.diverged_at,
                        safety.rollback_to_finite_checkpoint(model_dir)) from None
+      step = build.global_step(estimator)
       if evaluate_every and stop.received is None:
-        evaluate(step)
+        ended = evaluate(step) is True  # Not any truthy value: metrics a callback returns.
   return stop.received

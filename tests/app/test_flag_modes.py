@@ -28,9 +28,8 @@ class ReadRecorder(settings_lib.Settings):
   """Settings that note the flags the code reads, or asks whether they were given."""
 
   def __init__(self, settings):
-    self.read = set()
-    super().__init__({name: value for name, value in vars(settings).items()
-                      if name != "explicit"}, settings.explicit)
+    super().__init__(**vars(settings))
+    object.__setattr__(self, "read", set())  # Settings are frozen.
 
   def __getattribute__(self, name):
     if name in flags_core.FLAG_MODES:

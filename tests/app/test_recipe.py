@@ -9,19 +9,18 @@ from estimator_cnn.base import cpu
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.model import model_fn
-from estimator_cnn.model import param_rules
 from estimator_cnn.model import precision
 from estimator_cnn.model import presets
 from tests import idx_fixtures
-from tests.helpers import parse_settings, run_in_process
+from tests.helpers import parse_run_flags, parse_settings, run_in_process
 
 v1 = tf.compat.v1
 FAST = presets.TUNED_RECIPES["fast"]
 
 
 def test_flag_choices_match_the_library():
-  assert set(param_rules.DTYPES) == set(precision.DTYPES)
-  assert all(recipe.get("lr_schedule", "constant") in param_rules.LR_SCHEDULES
+  assert parse_run_flags()["dtype"].parser.enum_values == list(presets.DTYPES)
+  assert all(recipe.get("lr_schedule", "constant") in presets.LR_SCHEDULES
              for recipe in presets.TUNED_RECIPES.values())
 
 

@@ -5,6 +5,7 @@ import signal
 
 import pytest
 
+from estimator_cnn.app import resolve
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.app import train
 from estimator_cnn.base import cpu
@@ -92,16 +93,16 @@ def test_a_resumed_recipe_ends_its_schedule_where_the_uninterrupted_one_does(
 @pytest.mark.parametrize("flag", [f"--{name}={value}" for name, value in zip(
     settings_lib.PLAN_FLAGS, ["2", "20", "1", "10", "fast"])])
 def test_any_plan_flag_sets_a_new_plan(flag):
-  assert train.unfinished_plan(parse_settings(), PLAN, 3) == PLAN
-  assert train.unfinished_plan(parse_settings(flag), PLAN, 3) is None
+  assert resolve.unfinished_plan(parse_settings(), PLAN, 3) == PLAN
+  assert resolve.unfinished_plan(parse_settings(flag), PLAN, 3) is None
 
 
 def test_a_finished_plan_or_none_is_not_continued(tmp_path):
-  assert train.unfinished_plan(parse_settings(), PLAN, 12) is None
+  assert resolve.unfinished_plan(parse_settings(), PLAN, 12) is None
   model_dir_lib.save_params(str(tmp_path), {"preset": "blog_cnn"})  # As before plans were saved.
   start = model_dir_lib.training_start(str(tmp_path))
   assert start.params == {"preset": "blog_cnn"} and start.plan is None
-  assert train.unfinished_plan(parse_settings(), start.plan, 3) is None
+  assert resolve.unfinished_plan(parse_settings(), start.plan, 3) is None
 
 
 @pytest.mark.parametrize("plan", [[], {"batch_size": 10}, {"batch_size": "10", "last_step": 12},

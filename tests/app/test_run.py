@@ -6,13 +6,7 @@ import pytest
 
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
-from estimator_cnn.model import model_fn
-from estimator_cnn.model import param_rules
 from tests.helpers import TINY, run_in_process, run_script, snapshot
-
-
-def test_optimizer_flag_choices_match_model():
-  assert set(param_rules.OPTIMIZERS) == set(model_fn.OPTIMIZERS)
 
 
 def test_train_eval_resume_and_predict(fixture_data, tmp_path, capsys):

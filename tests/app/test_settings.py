@@ -1,5 +1,6 @@
 """Settings: a preset's recipe sets the defaults, explicit flags win, epochs become steps."""
 
+import dataclasses
 import json
 import os
 
@@ -8,11 +9,37 @@ import pytest
 
 from estimator_cnn.app import settings
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.flags import core as flags_core
 from estimator_cnn.model import presets
 from estimator_cnn.training import best
 from tests.helpers import parse_settings, run_in_process
 
 TINY = ["--batch_size=8", "--steps=2", "--log_every=1"]
+
+
+def test_settings_declare_every_flag_of_run_py_and_how_it_ran():
+  fields = [field.name for field in dataclasses.fields(settings.Settings)]
+  assert fields == [*flags_core.FLAG_MODES, "command", "explicit"]
+  values = parse_settings("--steps=5", "--images=a.png")
+  assert (values.steps, values.batch_size, values.images) == (5, presets.DEFAULT_BATCH_SIZE,
+                                                              ["a.png"])
+  assert values.explicit == {"steps", "images"} and values.given("batch_size") is None
+
+
+def test_a_misspelled_setting_fails_where_settings_are_built():
+  with pytest.raises(TypeError, match="model_dri"):
+    settings.Settings(**{**vars(parse_settings()), "model_dri": "runs/a"})
+  with pytest.raises(TypeError, match="model_dir"):
+    settings.Settings(**{name: value for name, value in vars(parse_settings()).items()
+                         if name != "model_dir"})
+
+
+def test_settings_are_frozen():
+  values = parse_settings("--steps=5")
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    values.steps = 6  # pylint: disable=assigning-non-slot
+  with pytest.raises(dataclasses.FrozenInstanceError):
+    values.stpes = 6  # pylint: disable=assigning-non-slot
 
 
 def test_preset_recipe_sets_the_defaults():

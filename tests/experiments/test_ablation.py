@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import types
@@ -231,6 +232,62 @@ def test_study_with_train_accuracy_reports_the_gap_and_resumes(fixture_data, tmp
   assert "--train_subset=60" in rung["run_py_command"]
   content = (tmp_path / "out" / report.GAP_FIGURE).read_bytes()
   assert content.startswith(b"\x89PNG") and len(content) > 20000
+
+
+def test_sigterm_stops_the_study_in_one_line_keeping_the_finished_runs(fixture_data, tmp_path,
+                                                                      monkeypatch, capsys):
+  ladder = write_ladder(tmp_path / "one.json", TINY_LADDER[:1])
+  output = str(tmp_path / "out")
+  args = [f"--ladder={ladder}", f"--data_dir={fixture_data}", f"--output_dir={output}",
+          "--seeds=2", "--eval_every=3"]
+  evaluate = study._evaluate  # pylint: disable=protected-access
+  handler = signal.getsignal(signal.SIGTERM)
+
+  def evaluate_then_terminate(estimator, *args):
+    point = evaluate(estimator, *args)
+    if "seed2" in estimator.model_dir:  # Seed 1 finished; seed 2 measured its first chunk.
+      os.kill(os.getpid(), signal.SIGTERM)
+    return point
+
+  monkeypatch.setattr(study, "_evaluate", evaluate_then_terminate)
+  assert run_study(*args) == 143
+  monkeypatch.undo()
+  [first, second] = sorted(os.path.join(output, "runs", name)
+                           for name in os.listdir(os.path.join(output, "runs")))
+  assert capsys.readouterr().err == (
+      f"interrupted by SIGTERM: run 2/2: rung 1 (gd slow) seed 2: checkpoint saved at global step "
+      f"3 in {second}; the 1 finished run(s) are in {output}/results.md; run the same command "
+      "again to resume\n")
+  assert signal.getsignal(signal.SIGTERM) is handler
+  assert [r["seed"] for r in read_json(os.path.join(output, "results.json"))["runs"]] == [1]
+  assert runs.load_result(first) and runs.load_result(second) is None
+  assert [point["step"] for point in runs.load_progress(second)["curve"]] == [3]
+
+  assert run_study(*args) == 0
+  assert f"run 2/2: rung 1 (gd slow) seed 2: resuming at step 3 in {second}" in (
+      capsys.readouterr().out)
+  results = read_json(os.path.join(output, "results.json"))
+  assert [[point["step"] for point in r["curve"]] for r in results["runs"]] == [[3, 6], [3, 6]]
+
+
+def test_a_diverged_run_stops_the_study_in_one_line_keeping_the_finished_runs(
+    fixture_data, tmp_path, capsys):
+  ladder = write_ladder(tmp_path / "diverges.json", [
+      TINY_LADDER[0], {"name": "too fast", "change": {"learning_rate": 1e30}}])
+  output = str(tmp_path / "out")
+  assert run_study(f"--ladder={ladder}", f"--data_dir={fixture_data}", f"--output_dir={output}",
+                   "--seeds=1", "--eval_every=3") == 1
+  err = capsys.readouterr().err
+  [first, second] = sorted(os.path.join(output, "runs", name)
+                           for name in os.listdir(os.path.join(output, "runs")))
+  assert re.fullmatch(
+      r"error: run 2/2: rung 2 \(too fast\) seed 1: training diverged: the loss or a weight became "
+      r"NaN or infinite at step \d+ \(learning_rate 1e\+30\); the latest checkpoint is "
+      + re.escape(f"{second}/model.ckpt-0; the 1 finished run(s) are in {output}/results.md")
+      + "\n", err)
+  assert [r["name"] for r in read_json(os.path.join(output, "results.json"))["runs"]] == [
+      "gd slow"]
+  assert runs.load_result(first) and runs.load_result(second) is None
 
 
 @pytest.mark.parametrize("content,message", [

@@ -12,8 +12,6 @@ from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.experiments.ablation import ladder as ladder_lib
 from estimator_cnn.experiments.ablation import report
 from estimator_cnn.flags import core as flags_core
-from estimator_cnn.model import model_fn
-from estimator_cnn.model import networks
 from estimator_cnn.model import presets
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -95,8 +93,3 @@ def test_flags_and_plans_import_no_tensorflow():
   result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=REPO, timeout=120, check=True)
   assert result.stdout == "[]\n"
-
-
-def test_value_rules_name_the_models_optimizers_and_conv_blocks():
-  assert ladder_lib.OPTIMIZERS == tuple(model_fn.OPTIMIZERS)
-  assert ladder_lib.CONV_BLOCKS == tuple(range(2, len(networks.CONV_FILTERS) + 1))

@@ -21,6 +21,7 @@ from estimator_cnn.experiments.presets_table import table
 from estimator_cnn.flags import core as flags_core
 from estimator_cnn.flags import studies as flags_studies
 from estimator_cnn.model import presets
+from tests import helpers
 from tests import idx_fixtures
 from tests.experiments.output_files import DURATION
 from tests.experiments.output_files import file_states
@@ -182,6 +183,40 @@ def test_interrupted_preset_resumes_without_training_again(fixture_data, tmp_pat
   out = capsys.readouterr().out
   assert "mlp: resuming at step 3 to step 3 of the recipe's 1,565" in out
   assert runs.load_result(str(model_dir))["wall_seconds"] == round(trained_seconds, 1)
+
+
+def test_sigint_stops_the_table_in_one_line_keeping_the_finished_presets(
+    fixture_data, tmp_path, monkeypatch, capsys):
+  common = ["--budget_steps=3", f"--data_dir={fixture_data}", f"--output_dir={tmp_path}"]
+  assert run_table("--presets=mlp", *common) == 0
+  monkeypatch.setattr(table, "ProgressHook", helpers.sigint_after(2))
+  assert run_table("--presets=keras_cnn,mlp", *common) == 130
+  monkeypatch.undo()
+  [keras_dir] = (tmp_path / "runs").glob("keras_cnn-*")
+  assert capsys.readouterr().err == (
+      f"interrupted by SIGINT: preset 1/2 keras_cnn: checkpoint saved at global step 2 in "
+      f"{keras_dir}; the 1 finished preset(s) are in {tmp_path}/results.md; run the same command "
+      "again to resume\n")
+  assert [r["preset"] for r in read_json(tmp_path / "results.json")["presets"]] == ["mlp"]
+  assert runs.load_result(str(keras_dir)) is None
+
+  assert run_table("--presets=keras_cnn,mlp", *common) == 0
+  assert "keras_cnn: resuming at step 2 to step 3" in capsys.readouterr().out
+  assert [(r["preset"], r["global_step"]) for r in read_json(tmp_path / "results.json")[
+      "presets"]] == [("keras_cnn", 3), ("mlp", 3)]
+
+
+def test_a_diverged_preset_stops_the_table_in_one_line(fixture_data, tmp_path, monkeypatch,
+                                                       capsys):
+  monkeypatch.setattr(table, "ProgressHook", helpers.poison_weights_at(1))
+  assert run_table("--presets=mlp", "--budget_steps=3", f"--data_dir={fixture_data}",
+                   f"--output_dir={tmp_path}") == 1
+  [mlp_dir] = (tmp_path / "runs").glob("mlp-*")
+  assert capsys.readouterr().err == (
+      "error: preset 1/1 mlp: training diverged: the loss or a weight became NaN or infinite at "
+      f"step 2 (learning_rate 0.001); the latest checkpoint is {mlp_dir}/model.ckpt-0; no preset "
+      "has finished yet\n")
+  assert runs.load_result(str(mlp_dir)) is None and not (tmp_path / "results.md").exists()
 
 
 def test_broken_result_and_output_file_are_one_line_errors(tiny_table, tmp_path, capsys):

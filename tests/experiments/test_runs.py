@@ -20,11 +20,6 @@ def test_run_dir_is_named_after_the_spec_whatever_its_key_order():
   assert model_dir != runs.run_dir("out", "gd-seed1", {**spec, "data": "other"})
 
 
-@pytest.mark.parametrize("steps,interval,ends", [(6, 3, [3, 6]), (7, 3, [3, 6, 7]), (2, 5, [2])])
-def test_chunk_ends_every_interval_and_at_the_last_step(steps, interval, ends):
-  assert runs.chunk_ends(steps, interval) == ends
-
-
 def test_data_fingerprint_changes_with_any_label():
   arrays = {"train_images": np.zeros((4, 2, 2), np.uint8), "train_labels": np.arange(4),
             "test_images": np.ones((2, 2, 2), np.uint8), "test_labels": np.arange(2)}

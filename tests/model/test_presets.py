@@ -83,3 +83,22 @@ def test_batch_norm_predicts_each_image_with_moving_statistics():
     alone = session.run(spec.predictions["probabilities"], {images: batch[:1]})
     in_batch = session.run(spec.predictions["probabilities"], {images: batch})
   np.testing.assert_allclose(alone[0], in_batch[0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("optimizer", presets.OPTIMIZERS)
+def test_each_optimizer_name_trains_with_its_tf_compat_v1_class(optimizer):
+  graph, _, _, _ = build_graph(ModeKeys.TRAIN, {"optimizer": optimizer, "conv_blocks": 2})
+  applied = "Apply" + presets.OPTIMIZERS[optimizer].removesuffix("Optimizer")
+  assert any(op.type.endswith(applied) for op in graph.get_operations())
+
+
+def test_conv_blocks_are_the_blog_networks_depths():
+  assert presets.CONV_BLOCKS == tuple(range(2, len(networks.CONV_FILTERS) + 1))
+  assert presets.DEFAULT_PARAMS["conv_blocks"] in presets.CONV_BLOCKS
+
+
+def test_batch_size_is_the_given_one_else_the_tuned_recipes_else_the_presets():
+  assert presets.batch_size() == presets.DEFAULT_BATCH_SIZE == 100
+  assert presets.batch_size(recipe="fast") == presets.TUNED_RECIPES["fast"]["batch_size"]
+  assert presets.batch_size(None, None, "bn_cnn") == 50
+  assert presets.batch_size(30, "fast", "bn_cnn") == 30

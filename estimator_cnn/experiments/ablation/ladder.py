@@ -28,6 +28,7 @@ import typing
 
 from estimator_cnn.base import files
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
 
 STUDIES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "studies.json")
@@ -48,28 +49,25 @@ BASE_CONFIG = {
     "dropout_pool3": presets.DEFAULT_PARAMS["dropout_pool3"],
     "dropout_dense": presets.DEFAULT_PARAMS["dropout_dense"],
     "steps": presets.DEFAULT_STEPS,
-    "batch_size": 100,  # run.py's --batch_size default.
+    "batch_size": presets.DEFAULT_BATCH_SIZE,
     "train_subset": None,  # All the training images.
 }
 CONFIG_KEYS = tuple(BASE_CONFIG)
 RUNG_KEYS = ("name", "change", "blog_accuracy", "reference_accuracy")
 LADDER_KEYS = ("title", "description", "rungs", "seeds", "eval_every", "train_accuracy")
-# The names of model.model_fn.OPTIMIZERS and the blog network's conv blocks
-# (model.networks.CONV_FILTERS), written out: both modules import TensorFlow.
-OPTIMIZERS = ("adam", "gradient_descent")
-CONV_BLOCKS = (2, 3)
-
-# key: (type, check, what a valid value is).
+_FLOAT_KEYS = ("learning_rate", "dropout_pool2", "dropout_pool3", "dropout_dense")
+_COUNT = param_rules.Rule("an integer >= 1",
+                          lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+# Each config key's rule: run.py's (model.param_rules) for the network's params.
 _VALUE_RULES = {
-    "optimizer": (str, lambda v: v in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
-    "learning_rate": (float, lambda v: v > 0, "a number > 0"),
-    "conv_blocks": (int, lambda v: v in CONV_BLOCKS, " or ".join(map(str, CONV_BLOCKS))),
-    "dropout_pool2": (float, lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "dropout_pool3": (float, lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "dropout_dense": (float, lambda v: 0 <= v < 1, "a number in [0, 1)"),
-    "steps": (int, lambda v: v >= 1, "an integer >= 1"),
-    "batch_size": (int, lambda v: v >= 1, "an integer >= 1"),
-    "train_subset": (int, lambda v: v >= 1, "an integer >= 1"),
+    **{key: param_rules.RULES[key] for key in ("optimizer", "conv_blocks", "dropout_pool2",
+                                                "dropout_pool3", "dropout_dense")},
+    "learning_rate": param_rules.Rule(
+        "a number > 0",
+        lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0),
+    "steps": _COUNT,
+    "batch_size": _COUNT,
+    "train_subset": _COUNT,
 }
 
 
@@ -112,12 +110,10 @@ class Ladder(typing.NamedTuple):
 
 def _check_config_value(key, value, where):
   """The value, a float for float keys; raises UserError saying what a valid one is."""
-  kind, is_valid, what = _VALUE_RULES[key]
-  is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-  checked = float(value) if kind is float and is_number else value
-  if not isinstance(checked, kind) or isinstance(checked, bool) or not is_valid(checked):
-    raise UserError(f"{where}: {key}={json.dumps(value)} must be {what}")
-  return checked
+  rule = _VALUE_RULES[key]
+  if not rule.accepts(value):
+    raise UserError(f"{where}: {key}={json.dumps(value)} must be {rule.expected}")
+  return float(value) if key in _FLOAT_KEYS else value
 
 
 def _check_accuracy(value, where, key):

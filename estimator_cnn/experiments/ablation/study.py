@@ -6,7 +6,9 @@ the test set every eval_every steps. <key> hashes the run's config, eval_every,
 the data and the stack (TensorFlow and tf.estimator versions), so a finished
 run (its result.json) is reused only for the same config; a changed rung trains
 afresh beside the old run, which is kept. An interrupted run resumes from its
-checkpoint, keeping its curve (experiments.runs).
+checkpoint, keeping its curve (experiments.runs); a signal or a divergence ends
+the study in one line, after writing the reports of the runs that finished
+(experiments.chunked).
 """
 
 import glob
@@ -16,13 +18,15 @@ import typing
 
 from estimator_cnn.base import files
 from estimator_cnn.data import idx_csv
+from estimator_cnn.experiments import chunked
 from estimator_cnn.experiments import runs
 from estimator_cnn.experiments.ablation import ladder as ladder_lib
 from estimator_cnn.experiments.ablation import report
 from estimator_cnn.legacy import compat as legacy_compat
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
-from estimator_cnn.training import model_dir as model_dir_lib
+from estimator_cnn.training import loop
+from estimator_cnn.training import metrics_record
 
 RESULTS_ROOT = "results"
 
@@ -89,9 +93,7 @@ def _evaluate(estimator, test, train=None):
 
   Both are measured the same way: Estimator.evaluate, the EVAL graph (no dropout).
   """
-  metrics = estimator.evaluate(build.eval_input_fn(*test))
-  point = {"step": int(metrics["global_step"]), "accuracy": float(metrics["accuracy"]),
-           "loss": float(metrics["loss"])}
+  point = metrics_record.from_metrics(estimator.evaluate(build.eval_input_fn(*test)))
   if train is not None:
     metrics = estimator.evaluate(build.eval_input_fn(*train), name="train")
     point.update(train_accuracy=float(metrics["accuracy"]), train_loss=float(metrics["loss"]))
@@ -99,7 +101,10 @@ def _evaluate(estimator, test, train=None):
 
 
 def train_run(run, dataset, label, eta):
-  """Trains run to its steps, evaluating every eval_every steps; saves and returns its record."""
+  """Trains run to its steps, evaluating every eval_every steps; saves and returns its record.
+
+  Raises chunked.Stopped on a signal or a divergence, its curve so far saved.
+  """
   config, eval_every = run.spec["config"], run.spec["eval_every"]
   params = {key: config[key] for key in presets.DEFAULT_PARAMS}
   progress = runs.load_progress(run.model_dir)
@@ -110,7 +115,6 @@ def train_run(run, dataset, label, eta):
     progress = {"rung_name": run.rung.name, "seed": run.seed, "spec": run.spec, "curve": [],
                 "wall_seconds": 0.0}
   os.makedirs(run.model_dir, exist_ok=True)
-  model_dir_lib.save_params(run.model_dir, params)
   estimator = build.make_estimator(run.model_dir, params, run.seed, log_every=eval_every)
   step = build.global_step(estimator)
   progress["curve"] = [point for point in progress["curve"] if point["step"] <= step]
@@ -119,26 +123,29 @@ def train_run(run, dataset, label, eta):
   print(f"{label}: {start} in {run.model_dir}", flush=True)
   train = (dataset.train_images[:config["train_subset"]],
            dataset.train_labels[:config["train_subset"]])
-  input_fn = build.train_input_fn(*train, config["batch_size"])
   test = (dataset.test_images, dataset.test_labels)
   measured_train = train if run.spec.get("train_accuracy") else None
-  for target in runs.chunk_ends(config["steps"], eval_every):
-    if target in evaluated or target < step:
-      continue
-    started = time.perf_counter()
-    if step < target:
-      estimator.train(input_fn, max_steps=target)
+  started, trained_from = time.perf_counter(), step
+
+  def evaluate(at_step):
+    """Adds the curve point of at_step, the chunk's time, and says so."""
+    nonlocal started, trained_from
     point = _evaluate(estimator, test, measured_train)
     seconds = time.perf_counter() - started
-    eta.record(target - step, seconds)
-    step = target
+    eta.record(at_step - trained_from, seconds)
     progress["curve"].append(point)
     progress["wall_seconds"] += seconds
     runs.save_progress(run.model_dir, progress)
     train_text = (f"train accuracy {point['train_accuracy']:.4f}  " if measured_train else "")
-    print(f"{label}: step {step}/{config['steps']}  {train_text}test accuracy "
+    print(f"{label}: step {at_step}/{config['steps']}  {train_text}test accuracy "
           f"{point['accuracy']:.4f}  loss {point['loss']:.4f}  {eta.steps_per_second():.2f} "
           f"steps/s  {eta.text()}", flush=True)
+    started, trained_from = time.perf_counter(), at_step
+
+  if step in loop.chunk_ends(config["steps"], eval_every) and step not in evaluated:
+    evaluate(step)  # An earlier session trained this chunk but stopped before measuring it.
+  chunked.train(estimator, build.train_input_fn(*train, config["batch_size"]), params,
+                config["steps"], eval_every, evaluate)
   final = progress["curve"][-1]
   record = {
       "rung": run.rung.number, "name": run.rung.name, "seed": run.seed, "config": config,
@@ -196,7 +203,14 @@ def run_study(options):
     if record:
       print(f"{label}: done earlier, test accuracy {record['accuracy']:.4f}; skipped", flush=True)
     else:
-      train_run(run, dataset, label, eta)
+      try:
+        train_run(run, dataset, label, eta)
+      except chunked.Stopped as stopped:
+        finished = finished_records()
+        if finished:
+          report.write_reports(output_dir, ladder, finished, context)
+        raise chunked.study_error(stopped, label, len(finished),
+                                  os.path.join(output_dir, "results.md")) from None
       report.write_reports(output_dir, ladder, finished_records(), context)
   if not to_train:
     report.write_reports(output_dir, ladder, finished_records(), context)

@@ -22,15 +22,15 @@ def _setup(spec, model_dir):
   """(estimator, dataset, batch_size, what ran) of an Estimator system, set up as run.py would."""
   system = systems.SYSTEMS[spec["system"]]
   params = presets.run_params(system.recipe, system.dtype)
-  if system.dtype == systems.BFLOAT16 and spec["emulated_bf16"]:
+  if system.dtype == presets.BFLOAT16 and spec["emulated_bf16"]:
     precision.allow_emulation()
   dtype = precision.compute_dtype(params.get("dtype")).name
-  if dtype == systems.BFLOAT16 and not cpu.bfloat16_supported():
+  if dtype == presets.BFLOAT16 and not cpu.bfloat16_supported():
     dtype += systems.EMULATED
-  elif params.get("dtype") == systems.BFLOAT16 and dtype == systems.FLOAT32:
+  elif params.get("dtype") == presets.BFLOAT16 and dtype == presets.FLOAT32:
     dtype += systems.FALLBACK
-  batch_size = (presets.TUNED_RECIPES[system.recipe]["batch_size"] if system.recipe
-                else spec["batch_size"])
+  # A recipe's system trains with its recipe's batch, not --batch_size.
+  batch_size = presets.batch_size(None if system.recipe else spec["batch_size"], system.recipe)
   estimator = build.make_estimator(model_dir, params, seed=spec["seed"])
   info = {"tensorflow": tf_setup.TF_VERSION, "batch_size": batch_size,
           "runtime": f"tf.estimator {importlib.metadata.version('tensorflow-estimator')}",

@@ -34,15 +34,15 @@ def blog_network():
       layers.append(keras.layers.Dropout(rate))
   layers += [keras.layers.Flatten(), keras.layers.Dense(DENSE_UNITS, activation="relu"),
              keras.layers.Dropout(BLOG_PARAMS["dropout_dense"]),
-             keras.layers.Dense(10, dtype=systems.FLOAT32)]
+             keras.layers.Dense(10, dtype=presets.FLOAT32)]
   return keras.Sequential(layers)
 
 
 def _setup(spec):
   """(compiled model, dataset, training tf.data.Dataset, what ran) of a Keras system."""
   system = systems.SYSTEMS[spec["system"]]
-  keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if system.dtype == systems.BFLOAT16
-                                         else systems.FLOAT32)
+  keras.mixed_precision.set_dtype_policy("mixed_bfloat16" if system.dtype == presets.BFLOAT16
+                                         else presets.FLOAT32)
   keras.utils.set_random_seed(spec["seed"])
   model = blog_network()
   model.compile(optimizer=keras.optimizers.Adam(BLOG_PARAMS["learning_rate"]),
@@ -53,7 +53,7 @@ def _setup(spec):
              .shuffle(len(dataset.train_labels), seed=spec["seed"]).repeat()
              .batch(spec["batch_size"])
              .prefetch(tf.data.AUTOTUNE))
-  emulated = system.dtype == systems.BFLOAT16 and not spec["bf16_native"]
+  emulated = system.dtype == presets.BFLOAT16 and not spec["bf16_native"]
   info = {"tensorflow": tf.__version__, "runtime": f"keras {keras.__version__}",
           "batch_size": spec["batch_size"],
           "dtype": (system.dtype + (systems.EMULATED if emulated else ""))}

@@ -10,8 +10,8 @@ import time
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.base import cpu
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.experiments.benchmark import systems
 from estimator_cnn.model import model_fn
+from estimator_cnn.model import presets
 
 MATMUL_WARMUP_CALLS = 3
 MATMUL_TIMED_CALLS = 10
@@ -75,5 +75,5 @@ def probe(spec):
   return {"cpu": model, "cores": cores, "mhz": mhz,
           "bf16_native": cpu.bfloat16_supported(), "flops_per_example": count_flops(),
           "theoretical_gflops": theoretical_gflops(cores, mhz, cpu.cpu_flags() or ()),
-          "matmul_gflops": {systems.FLOAT32: matmul_gflops(systems.FLOAT32, size),
-                            systems.BFLOAT16: matmul_gflops(systems.BFLOAT16, size)}}
+          "matmul_gflops": {presets.FLOAT32: matmul_gflops(presets.FLOAT32, size),
+                            presets.BFLOAT16: matmul_gflops(presets.BFLOAT16, size)}}

@@ -8,6 +8,7 @@ from estimator_cnn.base.errors import UserError
 from estimator_cnn.experiments.benchmark import report
 from estimator_cnn.experiments.benchmark import schedule
 from estimator_cnn.experiments.benchmark import systems
+from estimator_cnn.model import presets
 
 
 def _checked_names(names, tta_names):
@@ -87,7 +88,7 @@ def _measure_throughput(workers, names, machine, rows, failures):
     rows[name].update({key: last[key] for key in ("tensorflow", "runtime", "dtype",
                                                   "batch_size")})
     rows[name].update(schedule.summarize_throughput(results))
-    dtype = systems.BFLOAT16 if last["dtype"].startswith(systems.BFLOAT16) else systems.FLOAT32
+    dtype = presets.BFLOAT16 if last["dtype"].startswith(presets.BFLOAT16) else presets.FLOAT32
     rows[name]["share_of_peak"] = schedule.share_of_peak(
         rows[name]["train_examples_per_sec"], machine["flops_per_example"]["training"],
         schedule.peak_gflops(machine, dtype))
@@ -146,7 +147,7 @@ def run_benchmark(names, tta_names, settings, data_dir, output_dir):
     if name in missing:
       rows[name]["status"] = missing[name]
     elif not systems.runs_here(system, machine["bf16_native"], settings["emulated_bf16"]):
-      rows[name].update(status=systems.NOT_SUPPORTED, dtype=systems.BFLOAT16)
+      rows[name].update(status=systems.NOT_SUPPORTED, dtype=presets.BFLOAT16)
   measured = [name for name in names if rows[name]["status"] == "ok"]
   failures = []
   order = _measure_throughput(workers, measured, machine, rows, failures)

@@ -2,7 +2,7 @@
 
 from estimator_cnn.base import files
 from estimator_cnn.experiments.benchmark import schedule
-from estimator_cnn.experiments.benchmark import systems
+from estimator_cnn.model import presets
 
 NAME = "benchmark"
 JSON_FILE = f"{NAME}.json"
@@ -26,10 +26,11 @@ def machine_lines(machine):
     lines.append(f"Theoretical float32 peak: {theoretical:.0f} GFLOP/s ({machine['cores']} cores x "
                  f"{machine['mhz'] / 1e3:.2f} GHz, the clock the CPU reports, x the vector units).")
   lines.append(f"Matmul peak (TF eager, best of several calls after warm-up): float32 "
-               f"{peak[systems.FLOAT32]:.0f} GFLOP/s, bfloat16 {peak[systems.BFLOAT16]:.0f} GFLOP/s.")
-  if theoretical and peak[systems.FLOAT32] > theoretical:
+               f"{peak[presets.FLOAT32]:.0f} GFLOP/s, "
+               f"bfloat16 {peak[presets.BFLOAT16]:.0f} GFLOP/s.")
+  if theoretical and peak[presets.FLOAT32] > theoretical:
     lines.append(f"The measured float32 matmul beats the theoretical peak: the cores run at "
-                 f"{machine['mhz'] / 1e3 * peak[systems.FLOAT32] / theoretical:.2f} GHz or more "
+                 f"{machine['mhz'] / 1e3 * peak[presets.FLOAT32] / theoretical:.2f} GHz or more "
                  f"(boost); shares are of the measured peak.")
   return lines
 

@@ -7,6 +7,7 @@ import time
 
 from estimator_cnn.base import stacks
 from estimator_cnn.experiments.benchmark import systems
+from estimator_cnn.model import presets
 
 WORKER_MODULE = "estimator_cnn.experiments.benchmark"
 WORKER_TIMEOUT_SECS = 3600
@@ -140,7 +141,7 @@ def peak_gflops(machine, dtype):
   the CPU reports (boost); taking the larger keeps every share at most 100%.
   """
   theoretical = machine.get("theoretical_gflops") or 0.0
-  if dtype == systems.BFLOAT16:
+  if dtype == presets.BFLOAT16:
     theoretical *= 2 if machine["bf16_native"] else 1
   return max(machine["matmul_gflops"][dtype], theoretical)
 

@@ -8,9 +8,8 @@ import typing
 
 from estimator_cnn.base import stacks
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.model import presets
 
-FLOAT32 = "float32"
-BFLOAT16 = "bfloat16"
 EMULATED = " (emulated)"
 FALLBACK = " (bfloat16 asked for: not supported on this CPU)"
 NOT_SUPPORTED = "not supported on this CPU (no avx512_bf16/amx)"
@@ -31,28 +30,28 @@ class System(typing.NamedTuple):
 
 
 SYSTEMS = {
-    "ours_fp32": System(stacks.CURRENT, "estimator", FLOAT32, None,
+    "ours_fp32": System(stacks.CURRENT, "estimator", presets.FLOAT32, None,
                         "tf.estimator on TF 2.21, float32"),
-    "ours_bf16": System(stacks.CURRENT, "estimator", BFLOAT16, None,
+    "ours_bf16": System(stacks.CURRENT, "estimator", presets.BFLOAT16, None,
                         "tf.estimator on TF 2.21, --dtype=bfloat16"),
-    "tf_estimator": System(stacks.LEGACY, "estimator", FLOAT32, None,
+    "tf_estimator": System(stacks.LEGACY, "estimator", presets.FLOAT32, None,
                            "real tf.estimator, TF 2.15, float32"),
-    "tf_estimator_bf16": System(stacks.LEGACY, "estimator", BFLOAT16, None,
+    "tf_estimator_bf16": System(stacks.LEGACY, "estimator", presets.BFLOAT16, None,
                                 "real tf.estimator, TF 2.15, --dtype=bfloat16"),
-    "keras_fp32": System(stacks.CURRENT, "keras", FLOAT32, None,
+    "keras_fp32": System(stacks.CURRENT, "keras", presets.FLOAT32, None,
                          "Keras 3 model.fit, TF 2.21, float32"),
-    "keras_bf16": System(stacks.CURRENT, "keras", BFLOAT16, None,
+    "keras_bf16": System(stacks.CURRENT, "keras", presets.BFLOAT16, None,
                          "Keras 3 model.fit, TF 2.21, mixed_bfloat16"),
     "ours_fast": System(stacks.CURRENT, "estimator", None, "fast",
                         "tf.estimator on TF 2.21, --recipe=fast"),
-    "torch_fp32": System(stacks.TORCH, "torch", FLOAT32, None,
+    "torch_fp32": System(stacks.TORCH, "torch", presets.FLOAT32, None,
                          "PyTorch eager, the same network and Adam, float32"),
-    "torch_bf16": System(stacks.TORCH, "torch", BFLOAT16, None,
+    "torch_bf16": System(stacks.TORCH, "torch", presets.BFLOAT16, None,
                          "PyTorch eager, torch.autocast bfloat16, channels_last"),
-    "torch_compile_fp32": System(stacks.TORCH, "torch", FLOAT32, None,
+    "torch_compile_fp32": System(stacks.TORCH, "torch", presets.FLOAT32, None,
                                  "PyTorch torch.compile (Inductor, default mode), float32",
                                  compile_mode="default"),
-    "torch_compile_bf16": System(stacks.TORCH, "torch", BFLOAT16, None,
+    "torch_compile_bf16": System(stacks.TORCH, "torch", presets.BFLOAT16, None,
                                  "PyTorch torch.compile (Inductor, default mode), torch.autocast "
                                  "bfloat16, channels_last", compile_mode="default"),
 }
@@ -74,4 +73,4 @@ def check_systems(names, flag="systems"):
 
 def runs_here(system, bf16_native, emulated_bf16):
   """False for a bf16 system on a CPU without native bf16, unless emulation is asked for."""
-  return system.dtype != BFLOAT16 or bf16_native or emulated_bf16
+  return system.dtype != presets.BFLOAT16 or bf16_native or emulated_bf16

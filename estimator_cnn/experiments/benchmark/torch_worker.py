@@ -54,7 +54,7 @@ class Precision:
   """Float32, or PyTorch's CPU bfloat16 recipe: autocast and channels_last."""
 
   def __init__(self, dtype):
-    self.bfloat16 = dtype == systems.BFLOAT16
+    self.bfloat16 = dtype == presets.BFLOAT16
     self.memory_format = torch.channels_last if self.bfloat16 else torch.contiguous_format
 
   def autocast(self):

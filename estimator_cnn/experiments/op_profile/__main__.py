@@ -13,11 +13,9 @@ from estimator_cnn.model import presets
 
 def run(flag_values):
   """Profiles with the parsed flags; returns the exit code."""
-  batch_size = (flag_values.batch_size
-                or presets.TUNED_RECIPES.get(flag_values.recipe, {}).get("batch_size")
-                or presets.PRESETS[presets.DEFAULT_PRESET].recipe.batch_size)
   return command.run("estimator_cnn.experiments.op_profile.report:run",
-                     presets.run_params(flag_values.recipe, flag_values.dtype), batch_size,
+                     presets.run_params(flag_values.recipe, flag_values.dtype),
+                     presets.batch_size(flag_values.batch_size, flag_values.recipe),
                      flag_values.warmup_steps, flag_values.traced_steps,
                      flag_values.kernel_steps, flag_values.data_dir, flag_values.output_dir)
 
