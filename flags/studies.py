@@ -11,8 +11,8 @@ import os
 
 from absl import flags
 
+from estimator_cnn.flags import core as flags_core
 from estimator_cnn.model import presets
-from flags import core as flags_core
 
 
 def define_ablation_flags(studies, default_seeds, default_eval_every, flag_values=flags.FLAGS):

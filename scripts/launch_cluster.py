@@ -38,7 +38,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 # pylint: disable=wrong-import-position
-from flags import core as flags_core  # No TensorFlow: only run.py's flag names are read.
+# No TensorFlow: only run.py's flag names are read.
+from estimator_cnn.flags import core as flags_core
 # pylint: enable=wrong-import-position
 
 RUN_PY = os.path.join(REPO, "run.py")

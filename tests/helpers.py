@@ -15,12 +15,12 @@ import numpy as np
 from absl import flags
 import pytest
 
-import run
+from estimator_cnn import __main__ as run
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.base.tf_setup import tf
+from estimator_cnn.flags import core as flags_core
 from estimator_cnn.model import model_fn
 from estimator_cnn.training.progress import ProgressHook
-from flags import core as flags_core
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUN_PY = os.path.join(REPO, "run.py")

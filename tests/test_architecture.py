@@ -1,5 +1,5 @@
 """The package's parts and the arrows between them: one way, no cycle, absl only in the mains;
-flags/ below the mains that import it."""
+flags/, the package estimator_cnn.flags, below the mains that import it."""
 
 import ast
 import pathlib
@@ -20,9 +20,20 @@ ALLOWED = {
 }
 
 # flags/ sits between the mains and the package: any part but experiments, whose mains import
-# flags/ (the studies' tables come in as data from those mains).
+# flags/ (the studies' tables come in as data from those mains). It is the package
+# estimator_cnn.flags through the link estimator_cnn/flags -> ../flags, so that pip installs it
+# inside estimator_cnn; imported by its top-level name too, absl would define its flags twice.
 FLAGS_FOLDER = PACKAGE.parent / "flags"
-FLAGS_MAY_IMPORT = set(ALLOWED) - {"experiments"}
+FLAGS_LINK = PACKAGE / "flags"
+FLAGS_PACKAGE = "estimator_cnn.flags"
+FLAGS_MAY_IMPORT = set(ALLOWED) - {"experiments"} | {"flags"}
+# Everything of ours that imports flags/: the package, flags/ itself, run.py, scripts and tests.
+IMPORTERS_OF_FLAGS = [PACKAGE.parent / "run.py",
+                      *(path for folder in (PACKAGE, FLAGS_FOLDER, PACKAGE.parent / "scripts",
+                                            PACKAGE.parent / "tests")
+                        for path in sorted(folder.rglob("*.py")))]
+# The mains: run.py's driver and the studies'.
+PACKAGE_MAIN = "estimator_cnn.__main__"
 
 
 def _module_name(path):
@@ -79,12 +90,13 @@ def test_module_imports_only_the_parts_below_its_own(module):
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
-def test_absl_flags_and_the_face_only_in_the_studies_mains(module):
+def test_absl_flags_and_the_face_only_in_the_mains(module):
   imported = _imports(MODULES[module])
-  uses_flags = any(name == "absl.flags" or name == "flags" or name.startswith("flags.")
-                   for name in imported)
+  uses_flags = any(name == "absl.flags" or name == FLAGS_PACKAGE
+                   or name.startswith(FLAGS_PACKAGE + ".") for name in imported)
   if uses_flags:
-    assert module.startswith("estimator_cnn.experiments.") and module.endswith(".__main__"), (
+    assert module == PACKAGE_MAIN or (module.startswith("estimator_cnn.experiments.")
+                                      and module.endswith(".__main__")), (
         f"{module} imports absl flags or flags/")
 
 
@@ -107,8 +119,8 @@ def test_no_import_cycle():
 
 
 def test_every_part_is_a_folder_with_a_docstring():
-  assert {path.name for path in PACKAGE.iterdir() if path.is_dir() and
-          (path / "__init__.py").exists()} == set(ALLOWED)
+  assert {path.name for path in PACKAGE.iterdir() if path.is_dir() and not path.is_symlink()
+          and (path / "__init__.py").exists()} == set(ALLOWED)
   for part in ALLOWED:
     assert ast.get_docstring(ast.parse((PACKAGE / part / "__init__.py").read_text())), part
 
@@ -118,6 +130,17 @@ def test_flags_import_no_part_whose_mains_import_them(path):
   ours = {name for name in _imports(path) if name.startswith("estimator_cnn.")}
   wrong = sorted(name for name in ours if _part(name) not in FLAGS_MAY_IMPORT)
   assert not wrong, f"flags/{path.name} imports {wrong}"
+
+
+def test_flags_is_the_subpackage_estimator_cnn_flags():
+  assert FLAGS_LINK.is_symlink() and str(FLAGS_LINK.readlink()) == "../flags"
+  assert FLAGS_LINK.resolve() == FLAGS_FOLDER.resolve()
+
+
+def test_nothing_imports_flags_by_its_top_level_name():
+  wrong = {str(path.relative_to(PACKAGE.parent)): names for path in IMPORTERS_OF_FLAGS
+           if (names := sorted(name for name in _imports(path) if name.split(".")[0] == "flags"))}
+  assert not wrong, f"import {FLAGS_PACKAGE} instead: {wrong}"
 
 
 # The parts below app/ take the values they need, never run.py's Settings (app.settings) whole:

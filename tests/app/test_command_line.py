@@ -5,7 +5,7 @@ import signal
 import subprocess
 import sys
 
-import run
+from estimator_cnn import __main__ as run
 from estimator_cnn.app import train
 from tests.helpers import REPO, TINY, parse_run_flags, run_script, sigint_after
 
@@ -13,8 +13,9 @@ CONSOLE_SCRIPT = "estimator-cnn"
 
 
 def run_console_script(*args):
-  """Runs run.entry_point as the installed estimator-cnn's wrapper does; returns the process."""
-  code = f"import sys; sys.argv[0] = {CONSOLE_SCRIPT!r}; import run; run.entry_point()"
+  """Runs the entry point as the installed estimator-cnn's wrapper does; returns the process."""
+  code = (f"import sys; sys.argv[0] = {CONSOLE_SCRIPT!r}; "
+          "from estimator_cnn.__main__ import entry_point; entry_point()")
   return subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True,
                         text=True, timeout=300, env={**os.environ, "PYTHONPATH": REPO})
 
@@ -23,6 +24,11 @@ def test_command_name_is_python_run_py_or_the_installed_command():
   assert run.command_name("run.py") == "python run.py"
   assert run.command_name("/work/repo/run.py") == "python run.py"
   assert run.command_name("/usr/local/bin/estimator-cnn") == "estimator-cnn"
+
+
+def test_python_m_estimator_cnn_names_itself_in_hints_and_errors():
+  assert run.command_name("/work/repo/estimator_cnn/__main__.py") == "python -m estimator_cnn"
+  assert run.program_name("/work/repo/estimator_cnn/__main__.py") == "estimator_cnn"
 
 
 def test_the_installed_command_names_itself_in_the_hint_to_evaluate_again(fixture_data,

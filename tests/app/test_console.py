@@ -29,8 +29,8 @@ for name in sys.argv[1].split(","):
   if name:
     sys.modules[name] = None
 sys.argv = ["estimator-cnn", *sys.argv[2:]]
-import run
-run.entry_point()
+from estimator_cnn.__main__ import entry_point
+entry_point()
 """
 # absl's prefix of an INFO line: I1202 12:45:38.852349 140606714747776 font_manager.py:1848] ...
 INFO_LINE = re.compile(r"^I\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ \S+:\d+\] ", re.MULTILINE)

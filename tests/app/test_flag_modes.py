@@ -8,7 +8,7 @@ import pytest
 
 from estimator_cnn.app import main
 from estimator_cnn.app import settings as settings_lib
-from flags import core as flags_core
+from estimator_cnn.flags import core as flags_core
 from tests.helpers import parse_run_flags, parse_settings
 
 # Flags a mode reads without their changing anything there, so the mode does not take them.

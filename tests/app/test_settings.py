@@ -9,9 +9,9 @@ import pytest
 
 from estimator_cnn.app import settings
 from estimator_cnn.base.errors import UserError
+from estimator_cnn.flags import core as flags_core
 from estimator_cnn.model import presets
 from estimator_cnn.training import best
-from flags import core as flags_core
 from tests.helpers import parse_settings, run_in_process
 
 TINY = ["--batch_size=8", "--steps=2", "--log_every=1"]

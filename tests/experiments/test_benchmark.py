@@ -18,8 +18,8 @@ from estimator_cnn.experiments.benchmark import measures
 from estimator_cnn.experiments.benchmark import report
 from estimator_cnn.experiments.benchmark import schedule
 from estimator_cnn.experiments.benchmark import systems
+from estimator_cnn.flags import core as flags_core
 from estimator_cnn.model import presets
-from flags import core as flags_core
 from tests import idx_fixtures
 from tests import stacks
 
@@ -91,7 +91,7 @@ def test_estimator_systems_train_with_run_pys_params(name):
 
 
 def test_the_keras_worker_stays_on_keras_3():
-  code = ("import sys; from flags import studies; "
+  code = ("import sys; from estimator_cnn.flags import studies; "
           "from estimator_cnn.experiments.benchmark import keras_worker, worker; "
           "print(keras_worker.keras.__version__, 'estimator_cnn.base.tf_setup' in sys.modules)")
   version, tf_setup_imported = stacks.run(stacks.CURRENT, ["-c", code]).stdout.split()

@@ -11,8 +11,8 @@ import pytest
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.experiments.ablation import ladder as ladder_lib
 from estimator_cnn.experiments.ablation import report
+from estimator_cnn.flags import core as flags_core
 from estimator_cnn.model import presets
-from flags import core as flags_core
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

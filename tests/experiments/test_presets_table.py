@@ -18,9 +18,9 @@ from estimator_cnn.base.errors import UserError
 from estimator_cnn.experiments import runs
 from estimator_cnn.experiments.presets_table import plan
 from estimator_cnn.experiments.presets_table import table
+from estimator_cnn.flags import core as flags_core
+from estimator_cnn.flags import studies as flags_studies
 from estimator_cnn.model import presets
-from flags import core as flags_core
-from flags import studies as flags_studies
 from tests import helpers
 from tests import idx_fixtures
 from tests.experiments.output_files import DURATION

@@ -38,7 +38,7 @@ def fail():
 fail()
 '''
 # Files the package needs to install (setup.py's).
-PACKAGE_FILES = ("setup.py", "README.md", "run.py", "estimator_cnn", "flags")
+PACKAGE_FILES = ("setup.py", "README.md", "estimator_cnn", "flags")
 
 
 @pytest.fixture(scope="module")

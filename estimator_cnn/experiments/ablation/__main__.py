@@ -1,12 +1,11 @@
 """python -m estimator_cnn.experiments.ablation: runs the study the flags pick (--help)."""
 
-from absl import app
 from absl import flags
 
 from estimator_cnn.base import command
 from estimator_cnn.experiments.ablation import ladder
-from flags import core as flags_core
-from flags import studies as flags_studies
+from estimator_cnn.flags import studies as flags_studies
+from estimator_cnn.flags import study_main
 
 
 def run(flag_values):
@@ -16,13 +15,6 @@ def run(flag_values):
   return command.run("estimator_cnn.experiments.ablation.study:run_study", options)
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  flags_core.hide_library_info_logs()
-  return run(flags.FLAGS)
-
-
 def define_flags(flag_values=flags.FLAGS):
   """This main's flags, with the built-in ladders' names and defaults."""
   flags_studies.define_ablation_flags(ladder.STUDIES, ladder.DEFAULT_SEEDS,
@@ -30,7 +22,4 @@ def define_flags(flag_values=flags.FLAGS):
 
 
 if __name__ == "__main__":
-  define_flags()
-  flags.adopt_module_key_flags(flags_studies)
-  flags.adopt_module_key_flags(flags_core)
-  app.run(main)
+  study_main.main(define_flags, run)

@@ -1,13 +1,12 @@
 """python -m estimator_cnn.experiments.benchmark: each system's training speed (--help; what is
 measured and how: estimator_cnn/experiments/benchmark/__init__.py)."""
 
-from absl import app
 from absl import flags
 
 from estimator_cnn.base import command
 from estimator_cnn.experiments.benchmark import systems
-from flags import core as flags_core
-from flags import studies as flags_studies
+from estimator_cnn.flags import studies as flags_studies
+from estimator_cnn.flags import study_main
 
 
 def run(flag_values):
@@ -20,13 +19,6 @@ def run(flag_values):
                      flag_values.data_dir, flag_values.output_dir)
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  flags_core.hide_library_info_logs()
-  return run(flags.FLAGS)
-
-
 def define_flags(flag_values=flags.FLAGS):
   """This main's flags, with the systems' names and labels."""
   labels = {name: system.label for name, system in systems.SYSTEMS.items()}
@@ -35,7 +27,4 @@ def define_flags(flag_values=flags.FLAGS):
 
 
 if __name__ == "__main__":
-  define_flags()
-  flags.adopt_module_key_flags(flags_studies)
-  flags.adopt_module_key_flags(flags_core)
-  app.run(main)
+  study_main.main(define_flags, run)

@@ -5,29 +5,20 @@
   python -m estimator_cnn.experiments.op_profile --recipe=fast --traced_steps=50
 """
 
-from absl import app
-from absl import flags
-
 from estimator_cnn.base import command
+from estimator_cnn.flags import studies as flags_studies
+from estimator_cnn.flags import study_main
 from estimator_cnn.model import presets
-from flags import core as flags_core
-from flags import studies as flags_studies
-
-FLAGS = flags.FLAGS
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  flags_core.hide_library_info_logs()
+def run(flag_values):
+  """Profiles with the parsed flags; returns the exit code."""
   return command.run("estimator_cnn.experiments.op_profile.report:run",
-                     presets.run_params(FLAGS.recipe, FLAGS.dtype),
-                     presets.batch_size(FLAGS.batch_size, FLAGS.recipe),
-                     FLAGS.warmup_steps, FLAGS.traced_steps, FLAGS.kernel_steps, FLAGS.data_dir,
-                     FLAGS.output_dir)
+                     presets.run_params(flag_values.recipe, flag_values.dtype),
+                     presets.batch_size(flag_values.batch_size, flag_values.recipe),
+                     flag_values.warmup_steps, flag_values.traced_steps,
+                     flag_values.kernel_steps, flag_values.data_dir, flag_values.output_dir)
 
 
 if __name__ == "__main__":
-  flags_studies.define_op_profile_flags()
-  flags.adopt_module_key_flags(flags_studies)
-  app.run(main)
+  study_main.main(flags_studies.define_op_profile_flags, run, key_flag_modules=(flags_studies,))
