@@ -28,8 +28,8 @@ from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.data import idx_csv
 from estimator_cnn.training import build
-from estimator_cnn.training import path_characters
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import path_characters
+from estimator_cnn.training.model_dir import saved_params
 
 v1 = tf.compat.v1
 EVALUATOR = tf_config.EVALUATOR

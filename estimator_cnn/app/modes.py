@@ -24,10 +24,10 @@ from estimator_cnn.data import user_images
 from estimator_cnn.report import eval_report
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
-from estimator_cnn.training import checkpoint_files
-from estimator_cnn.training import checkpoint_lookup
-from estimator_cnn.training import path_characters
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import checkpoint_files
+from estimator_cnn.training.model_dir import checkpoint_lookup
+from estimator_cnn.training.model_dir import path_characters
+from estimator_cnn.training.model_dir import saved_params
 from estimator_cnn.training.progress import EvalProgressHook
 
 

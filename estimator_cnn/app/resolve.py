@@ -19,10 +19,10 @@ from estimator_cnn.data import splits
 from estimator_cnn.model import model_fn
 from estimator_cnn.model import param_rules
 from estimator_cnn.model import presets
-from estimator_cnn.training import checkpoint_files
-from estimator_cnn.training import checkpoint_match
-from estimator_cnn.training import saved_params
-from estimator_cnn.training import starting_point
+from estimator_cnn.training.model_dir import checkpoint_files
+from estimator_cnn.training.model_dir import checkpoint_match
+from estimator_cnn.training.model_dir import saved_params
+from estimator_cnn.training.model_dir import starting_point
 
 
 def checked_params(settings, model_dir, stored, saved=None, checkpoint=None):
@@ -82,7 +82,7 @@ class ResolvedRun:
 def training_run(settings, model_dir, dataset, continue_plan=True):
   """The ResolvedRun of settings in model_dir, trained on dataset (data.idx_csv's).
 
-  Reads model_dir once (training.starting_point.training_start). With continue_plan, an
+  Reads model_dir once (model_dir.starting_point.training_start). With continue_plan, an
   unfinished plan params.json records goes on (unfinished_plan). Raises UserError for
   saved params, a checkpoint or a plan that do not fit the settings.
   """

@@ -12,12 +12,12 @@ from estimator_cnn.base.errors import TrainingInterrupted, UserError
 from estimator_cnn.data import idx_csv
 from estimator_cnn.training import best
 from estimator_cnn.training import build
-from estimator_cnn.training import damaged_checkpoints
+from estimator_cnn.training.model_dir import damaged_checkpoints
 from estimator_cnn.training import loop
-from estimator_cnn.training import path_characters
-from estimator_cnn.training import run_folders
+from estimator_cnn.training.model_dir import path_characters
+from estimator_cnn.training.model_dir import run_folders
 from estimator_cnn.training import safety
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import saved_params
 from estimator_cnn.training.progress import ProgressHook
 
 RUNS_ROOT = "runs"

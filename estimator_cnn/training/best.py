@@ -11,7 +11,7 @@ import os
 import shutil
 
 from estimator_cnn.training import metrics_record
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import saved_params
 
 BEST_DIR = "best"
 BEST_FILE = "best.json"

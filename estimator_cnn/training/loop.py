@@ -2,15 +2,15 @@
 checkpoint on SIGINT/SIGTERM, a stop on divergence.
 
 run.py's training holds the model_dir's lock (safety.ModelDirLock) and has set a
-damaged latest checkpoint aside (training.damaged_checkpoints.set_aside). Around Estimator.train
-it turns a full disk or a folder that is not writable into one line, never rewrites
+damaged latest checkpoint aside (model_dir.damaged_checkpoints.set_aside). Around
+Estimator.train it turns a full disk or a folder that is not writable into one line, never rewrites
 the checkpoint it resumed from, and on a NaN or infinite loss or weight leaves the
 last finite checkpoint as the latest (see training.safety).
 """
 
 from estimator_cnn.training import build
 from estimator_cnn.training import safety
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import saved_params
 
 
 class Diverged(Exception):

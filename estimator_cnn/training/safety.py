@@ -23,7 +23,7 @@ import numpy as np
 from estimator_cnn.base.tf_setup import tf
 from estimator_cnn.base import write_failures
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.training import checkpoint_index
+from estimator_cnn.training.model_dir import checkpoint_index
 
 LOCK_FILE = ".estimator_cnn.lock"
 # Files of writes that never finished: TensorFlow's checkpoint shards before their merge

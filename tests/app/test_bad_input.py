@@ -147,8 +147,8 @@ import pytest
 from estimator_cnn.base import command
 from estimator_cnn.data import idx_csv
 from estimator_cnn.training import safety
-from estimator_cnn.training import saved_params
-from estimator_cnn.training import starting_point
+from estimator_cnn.training.model_dir import saved_params
+from estimator_cnn.training.model_dir import starting_point
 from estimator_cnn.base.tf_setup import tf
 from tests import idx_fixtures
 from tests.helpers import TINY, copy_of, read_only, run_in_process, run_script, small_disk, snapshot

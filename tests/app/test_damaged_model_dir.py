@@ -1,12 +1,12 @@
 """A damaged checkpoint or `checkpoint` index, under a model_dir spelled relative or as `.`:
 run.py trains on from the newest complete checkpoint, again and again, and evaluates; predict
-reads it before training has repaired anything. tests/training/test_recovery.py checks the
+reads it before training has repaired anything. tests/training/model_dir/test_recovery.py checks the
 model_dir functions on many random cases."""
 
 import os
 
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import checkpoint_index
+from estimator_cnn.training.model_dir import checkpoint_index
 from tests.helpers import TINY, copy_of, run_in_process, snapshot
 
 v1 = tf.compat.v1

@@ -12,7 +12,7 @@ from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import user_images
 from estimator_cnn.training import build
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import saved_params
 from tests.helpers import run_in_process
 
 LUMINANCE = np.array([0.299, 0.587, 0.114])

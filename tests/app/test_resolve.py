@@ -6,8 +6,8 @@ import pytest
 
 from estimator_cnn.app import resolve
 from estimator_cnn.data import idx_csv
-from estimator_cnn.training import saved_params
-from estimator_cnn.training import starting_point
+from estimator_cnn.training.model_dir import saved_params
+from estimator_cnn.training.model_dir import starting_point
 from tests.helpers import TINY, parse_settings, run_in_process
 
 

@@ -12,8 +12,8 @@ from estimator_cnn.base import cpu
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
-from estimator_cnn.training import saved_params
-from estimator_cnn.training import starting_point
+from estimator_cnn.training.model_dir import saved_params
+from estimator_cnn.training.model_dir import starting_point
 from tests.helpers import parse_settings, run_in_process, sigint_after
 
 INTERRUPTED = 128 + signal.SIGINT

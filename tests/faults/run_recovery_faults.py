@@ -11,7 +11,7 @@ in one of several ways (relative, `./m`, `m/`, `other/../m`, absolute, `.`, `..`
 a symlink), and runs the readers' lookup, training's start and set_aside. Each
 case must keep every complete checkpoint byte for byte, and TensorFlow's own
 get_checkpoint_state and checkpoint reader must find the checkpoint training
-resumes from (tests/training/recovery_cases.py). Exits 0 when every case passes.
+resumes from (tests/training/model_dir/recovery_cases.py). Exits 0 when every case passes.
 """
 
 import argparse
@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from tests import idx_fixtures
 from tests.helpers import TINY, run_in_process
-from tests.training import recovery_cases
+from tests.training.model_dir import recovery_cases
 
 
 def main():

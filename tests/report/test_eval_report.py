@@ -15,7 +15,7 @@ from estimator_cnn.data import idx_csv
 from estimator_cnn.report import data_overview
 from estimator_cnn.report import eval_report
 from estimator_cnn.training import build
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import saved_params
 from tests import idx_fixtures
 from tests.helpers import TINY, run_in_process, snapshot
 

@@ -12,7 +12,7 @@ from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import saved_params
 from tests.helpers import run_in_process, snapshot
 
 # Loads the SavedModel with TensorFlow alone and saves its outputs for the images given.

@@ -3,8 +3,8 @@ it resumes from."""
 
 import typing
 
-from estimator_cnn.training import checkpoint_lookup
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import checkpoint_lookup
+from estimator_cnn.training.model_dir import saved_params
 
 
 class Start(typing.NamedTuple):

@@ -4,7 +4,7 @@ read without TensorFlow's error logs, and rewritten so that TensorFlow finds a g
 import os
 
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import checkpoint_files
+from estimator_cnn.training.model_dir import checkpoint_files
 
 INDEX_FILE = "checkpoint"
 

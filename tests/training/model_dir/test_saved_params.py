@@ -3,7 +3,7 @@
 import pytest
 
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.training import saved_params
+from estimator_cnn.training.model_dir import saved_params
 
 PLAN = {"batch_size": 20, "last_step": 10}
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from estimator_cnn.training import checkpoint_reading
-from tests.training.checkpoint_damage import cut_in_half, remove_checkpoint
+from estimator_cnn.training.model_dir import checkpoint_reading
+from tests.training.model_dir.checkpoint_damage import cut_in_half, remove_checkpoint
 
 
 def test_a_whole_checkpoint_reads_and_one_cut_short_says_why_not(model_dir):

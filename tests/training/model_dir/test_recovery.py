@@ -1,11 +1,11 @@
 """Recovery never makes things worse: for random damage to a model_dir's checkpoints and its
 `checkpoint` index, and random spellings of the model_dir, no complete checkpoint is lost and
-TensorFlow finds the one training resumes from (tests/training/recovery_cases.py)."""
+TensorFlow finds the one training resumes from (tests/training/model_dir/recovery_cases.py)."""
 
 from hypothesis import given, settings
 import pytest
 
-from tests.training import recovery_cases
+from tests.training.model_dir import recovery_cases
 
 
 @pytest.fixture(scope="module", name="base")

@@ -7,9 +7,9 @@ import shlex
 import typing
 
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.training import checkpoint_files
-from estimator_cnn.training import checkpoint_index
-from estimator_cnn.training import checkpoint_reading
+from estimator_cnn.training.model_dir import checkpoint_files
+from estimator_cnn.training.model_dir import checkpoint_index
+from estimator_cnn.training.model_dir import checkpoint_reading
 
 # Lookups of the checkpoint to read while a training keeps saving newer ones and deleting older
 # ones, before giving up: each lookup that fails saw a checkpoint deleted after it was found.

@@ -3,7 +3,7 @@
 import os
 import re
 
-from estimator_cnn.training import run_folders
+from estimator_cnn.training.model_dir import run_folders
 
 
 def test_runs_started_in_the_same_second_get_folders_of_their_own(tmp_path, monkeypatch):

@@ -3,8 +3,8 @@
 
 import os
 
-from estimator_cnn.training import checkpoint_files
-from estimator_cnn.training import checkpoint_index
+from estimator_cnn.training.model_dir import checkpoint_files
+from estimator_cnn.training.model_dir import checkpoint_index
 
 DAMAGED_SUFFIX = ".damaged"  # Files of a damaged checkpoint, renamed by set_aside.
 

@@ -8,10 +8,10 @@ import pytest
 
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import checkpoint_lookup
-from estimator_cnn.training import checkpoint_reading
-from estimator_cnn.training import starting_point
-from tests.training.checkpoint_damage import (checkpoint_file_names, cut_in_half,
+from estimator_cnn.training.model_dir import checkpoint_lookup
+from estimator_cnn.training.model_dir import checkpoint_reading
+from estimator_cnn.training.model_dir import starting_point
+from tests.training.model_dir.checkpoint_damage import (checkpoint_file_names, cut_in_half,
                                               remove_checkpoint)
 
 v1 = tf.compat.v1

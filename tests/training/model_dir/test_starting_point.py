@@ -3,10 +3,10 @@
 import pytest
 
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.training import checkpoint_reading
-from estimator_cnn.training import saved_params
-from estimator_cnn.training import starting_point
-from tests.training.checkpoint_damage import checkpoint_file_names, cut_in_half
+from estimator_cnn.training.model_dir import checkpoint_reading
+from estimator_cnn.training.model_dir import saved_params
+from estimator_cnn.training.model_dir import starting_point
+from tests.training.model_dir.checkpoint_damage import checkpoint_file_names, cut_in_half
 
 
 def test_training_start_reads_params_plan_and_the_latest_checkpoint_only(model_dir,

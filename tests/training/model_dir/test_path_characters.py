@@ -3,7 +3,7 @@
 import pytest
 
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.training import path_characters
+from estimator_cnn.training.model_dir import path_characters
 
 
 @pytest.mark.parametrize("model_dir", ["run[1]", "runs/a*", "run?", "C:\\run"])

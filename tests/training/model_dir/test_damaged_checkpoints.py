@@ -1,10 +1,10 @@
 """set_aside: damaged checkpoints renamed, not deleted, and the index pointed past them."""
 
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import checkpoint_index
-from estimator_cnn.training import damaged_checkpoints
-from estimator_cnn.training import starting_point
-from tests.training.checkpoint_damage import checkpoint_file_names, cut_in_half
+from estimator_cnn.training.model_dir import checkpoint_index
+from estimator_cnn.training.model_dir import damaged_checkpoints
+from estimator_cnn.training.model_dir import starting_point
+from tests.training.model_dir.checkpoint_damage import checkpoint_file_names, cut_in_half
 
 v1 = tf.compat.v1
 

@@ -3,7 +3,7 @@ names relative to the model_dir."""
 
 import os
 
-from estimator_cnn.training import checkpoint_index
+from estimator_cnn.training.model_dir import checkpoint_index
 
 
 def test_the_index_is_written_with_names_tensorflow_finds(model_dir, monkeypatch):

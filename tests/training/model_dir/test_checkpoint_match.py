@@ -3,7 +3,7 @@
 import pytest
 
 from estimator_cnn.base.errors import UserError
-from estimator_cnn.training import checkpoint_match
+from estimator_cnn.training.model_dir import checkpoint_match
 
 EXPECTED = {"dense/kernel": [784, 10], "global_step": []}
 

@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import checkpoint_index
-from estimator_cnn.training import checkpoint_lookup
-from estimator_cnn.training import checkpoint_reading
-from estimator_cnn.training import damaged_checkpoints
-from estimator_cnn.training import starting_point
+from estimator_cnn.training.model_dir import checkpoint_index
+from estimator_cnn.training.model_dir import checkpoint_lookup
+from estimator_cnn.training.model_dir import checkpoint_reading
+from estimator_cnn.training.model_dir import damaged_checkpoints
+from estimator_cnn.training.model_dir import starting_point
 
 v1 = tf.compat.v1
 STEPS = (0, 10, 20)

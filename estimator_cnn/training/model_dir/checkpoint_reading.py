@@ -7,7 +7,7 @@ import tempfile
 import typing
 
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.training import checkpoint_files
+from estimator_cnn.training.model_dir import checkpoint_files
 
 
 class FullRead(typing.NamedTuple):

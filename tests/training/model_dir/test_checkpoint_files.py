@@ -1,6 +1,6 @@
 """A model_dir's checkpoints on disk, by tf.estimator's names."""
 
-from estimator_cnn.training import checkpoint_files
+from estimator_cnn.training.model_dir import checkpoint_files
 
 
 def test_checkpoints_on_disk_are_those_with_an_index_newest_first(tmp_path):
