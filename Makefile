@@ -6,13 +6,16 @@ VENV ?= .venv
 LEGACY_VENV ?= .venv-legacy
 PY313_VENV ?= .venv-py313
 TORCH_VENV ?= .venv-torch
+# TensorFlow 1.15 has wheels for Python 3.7 at the newest: the benchmark's optional plain_tf1.
+PYTHON37 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.7*/bin/python3.7) python3.7)
+TF1_VENV ?= .venv-tf1
 NEXT_VENV ?= .venv-next
 FRAMEWORKS_VENV ?= .venv-frameworks
 FRAMEWORKS_LEGACY_VENV ?= .venv-frameworks-legacy
 DATA_DIR ?= /usr/share/datasets/fashion-mnist
 ARGS ?=
 
-.PHONY: setup setup-legacy setup-py313 bench-peers data train test next-stack test-next \
+.PHONY: setup setup-legacy setup-py313 bench-peers bench-tf1 data train test next-stack test-next \
 	frameworks-stacks test-frameworks
 
 data:
@@ -48,10 +51,18 @@ $(TORCH_VENV)/.installed: requirements-torch.txt
 	PIP_CONFIG_FILE=/dev/null $(TORCH_VENV)/bin/pip install -q -r requirements-torch.txt
 	touch $@
 
+# The benchmark's optional plain_tf1: the TF 1.x program run plainly on TensorFlow 1.15 (no
+# estimator_cnn there: the benchmark's worker runs on the current stack and only starts the program).
+$(TF1_VENV)/.installed: requirements-tf1.txt
+	$(PYTHON37) -m venv $(TF1_VENV)
+	PIP_CONFIG_FILE=/dev/null $(TF1_VENV)/bin/pip install -q -r requirements-tf1.txt
+	touch $@
+
 setup: data $(VENV)/.installed
 setup-legacy: data $(LEGACY_VENV)/.installed
 setup-py313: data $(PY313_VENV)/.installed
 bench-peers: data $(TORCH_VENV)/.installed
+bench-tf1: data $(TF1_VENV)/.installed
 
 train: setup
 	$(VENV)/bin/python run.py --optimizer=adam --steps=1500 $(ARGS)

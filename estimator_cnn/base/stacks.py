@@ -1,9 +1,9 @@
 """The Pythons of the two stacks, current (TF 2.21) and legacy (TF 2.15), both with the real
-tf.estimator; of the benchmark's optional PyTorch peer; and of TF 2.15 with the frameworks of
-requirements-frameworks-nodeps.txt, the reference of tests/frameworks.
+tf.estimator; of the benchmark's optional PyTorch peer and plain TF 1.15; and of TF 2.15 with the
+frameworks of requirements-frameworks-nodeps.txt, the reference of tests/frameworks.
 
-Each comes from an environment variable, else from the repo's virtualenv
-(made by `make setup`, `make setup-legacy`, `make bench-peers` and `make frameworks-stacks`).
+Each comes from an environment variable, else from the repo's virtualenv (made by `make setup`,
+`make setup-legacy`, `make bench-peers`, `make bench-tf1` and `make frameworks-stacks`).
 """
 
 import os
@@ -15,13 +15,14 @@ CURRENT = "current"
 LEGACY = "legacy"
 STACKS = (CURRENT, LEGACY)
 TORCH = "torch"  # Not a stack of the package: PyTorch for the benchmark's peer, never required.
+TF1 = "tf1"  # Nor this: TF 1.15 on Python 3.7, for the benchmark's plain TF 1.x program.
 FRAMEWORKS_LEGACY = "frameworks-legacy"  # Not a stack of the package either: only tests/frameworks.
 ENV_VARS = {CURRENT: "ESTIMATOR_CNN_CURRENT_PYTHON", LEGACY: "ESTIMATOR_CNN_LEGACY_PYTHON",
-            TORCH: "ESTIMATOR_CNN_TORCH_PYTHON",
+            TORCH: "ESTIMATOR_CNN_TORCH_PYTHON", TF1: "ESTIMATOR_CNN_TF1_PYTHON",
             FRAMEWORKS_LEGACY: "ESTIMATOR_CNN_FRAMEWORKS_LEGACY_PYTHON"}
-VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy", TORCH: ".venv-torch",
+VENVS = {CURRENT: ".venv", LEGACY: ".venv-legacy", TORCH: ".venv-torch", TF1: ".venv-tf1",
          FRAMEWORKS_LEGACY: ".venv-frameworks-legacy"}
-_MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy", TORCH: "bench-peers",
+_MAKE_TARGETS = {CURRENT: "setup", LEGACY: "setup-legacy", TORCH: "bench-peers", TF1: "bench-tf1",
                  FRAMEWORKS_LEGACY: "frameworks-stacks"}
 # Variables that would change how estimator_cnn picks TensorFlow and Keras.
 CLEARED_ENV_VARS = ("TF_USE_LEGACY_KERAS", "PYTHONPATH")

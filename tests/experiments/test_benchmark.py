@@ -15,6 +15,7 @@ from estimator_cnn.base.errors import UserError
 from estimator_cnn.experiments.benchmark import __main__ as benchmark_main
 from estimator_cnn.experiments.benchmark import machine
 from estimator_cnn.experiments.benchmark import measures
+from estimator_cnn.experiments.benchmark import program_worker
 from estimator_cnn.experiments.benchmark import report
 from estimator_cnn.experiments.benchmark import schedule
 from estimator_cnn.experiments.benchmark import systems
@@ -205,6 +206,63 @@ def test_ratios_to_the_baselines():
       "- time to accuracy, ours_fast / tf_estimator (the blog's recipe): 0.30x"]
 
 
+def test_program_systems_run_their_worker_on_the_current_stack_without_time_to_accuracy():
+  for name in ("runner_tf1", "runner_tf1_bf16", "runner_tf1_legacy", "plain_tf1"):
+    system = systems.SYSTEMS[name]
+    assert system.runner == systems.PROGRAM and system.worker_stack == stacks_lib.CURRENT
+    assert name in systems.DEFAULT_SYSTEMS and name not in systems.TIMED_TO_ACCURACY
+  assert systems.SYSTEMS["runner_tf1_legacy"].stack == stacks_lib.LEGACY
+  assert systems.SYSTEMS["tf_estimator"].worker_stack == stacks_lib.LEGACY
+  assert not program_worker.through_runner(systems.SYSTEMS["plain_tf1"])
+  with pytest.raises(UserError, match=r"--tta_systems: unknown system\(s\) runner_tf1; choose "
+                     r"from ours_fp32, "):
+    systems.check_systems(["runner_tf1"], "tta_systems", systems.TIMED_TO_ACCURACY)
+
+
+def test_program_examples_per_sec_are_the_timed_windows():
+  # Windows of 50 steps from step 1: the first is the warm-up's; then 25 and 50 steps/s.
+  stderr = ("INFO:tensorflow:global_step/sec: 5\nINFO:tensorflow:loss = 2.3, step = 51\n"
+            "INFO:tensorflow:global_step/sec: 25\nINFO:tensorflow:global_step/sec: 50\n")
+  window = program_worker.window_steps(50, 100)
+  assert window == 50 and program_worker.window_steps(1, 2) == 1
+  # 100 steps of batch 10 in 2 + 1 s.
+  assert program_worker.examples_per_sec(stderr, window, 50, 10) == pytest.approx(1000 / 3)
+  assert program_worker.examples_per_sec(stderr, 50, 150, 10) is None
+
+
+def _program_row(tensorflow, startup, accuracy):
+  return {"status": "ok", "tensorflow": tensorflow, "startup_secs": startup, "accuracy": accuracy}
+
+
+def test_program_lines_give_start_up_beside_the_baselines_and_accuracy():
+  rows = {"ours_fp32": {"status": "ok"},
+          "runner_tf1": _program_row("2.21.0", {"program": 3.42, "import_tensorflow": 3.87,
+                                                "one_import": 3.55}, 0.8980),
+          "runner_tf1_legacy": _program_row("2.15.1", {"program": 2.43, "import_tensorflow": 2.2,
+                                                       "one_import": 2.38}, 0.9001),
+          "plain_tf1": _program_row("1.15.5", {"program": 0.05, "import_tensorflow": 1.7}, 0.899),
+          "runner_tf1_bf16": {"status": systems.NOT_SUPPORTED}}
+  lines = report.program_lines(rows, {"rounds": 5, "steps": 1400, "warmup_steps": 100})
+  assert "`tests/fixtures/tf1_programs/blog_cnn_tf1.py`" in lines[1]
+  assert "100 + 1400 + 1 training steps; medians of 5 rounds" in lines[1]
+  assert lines[5:] == ["| runner_tf1 | 2.21.0 | 3.42 | 3.55 | 3.87 | -0.45 | 0.8980 |",
+                       "| runner_tf1_legacy | 2.15.1 | 2.43 | 2.38 | 2.20 | +0.23 | 0.9001 |",
+                       "| plain_tf1 | 1.15.5 | 0.05 | - | 1.70 | -1.65 | 0.8990 |", "",
+                       "- runner_tf1 - runner_tf1_legacy, test accuracy: -0.21 points",
+                       "- runner_tf1 - plain_tf1, test accuracy: -0.10 points"]
+  assert report.program_lines({"ours_fp32": {"status": "ok"}}, {}) == []
+
+
+def test_program_summary_takes_medians_over_the_rounds():
+  samples = [{"accuracy": accuracy, "steps_trained": 1501,
+              "startup_secs": {"program": secs, "import_tensorflow": secs + 1}}
+             for accuracy, secs in ((0.90, 3.0), (0.88, 5.0), (0.89, 4.0))]
+  summary = schedule.summarize_program(samples)
+  assert summary["accuracy"] == 0.89 and summary["steps_trained"] == 1501
+  assert summary["startup_secs"] == {"program": 4.0, "import_tensorflow": 5.0}
+  assert summary["startup_samples"]["program"] == [3.0, 5.0, 4.0]
+
+
 def _results():
   row = {"label": "tf.estimator on TF 2.21, float32", "stack": "current", "status": "ok",
          "tensorflow": "2.21.0", "runtime": "tf.estimator 2.15.0", "dtype": "float32",
@@ -380,6 +438,54 @@ def test_the_legacy_stack_is_measured_beside_the_current_one(tmp_path):
           for name, row in rows.items()} == {
               "ours_fp32": ("ok", "2.21.0", "tf.estimator 2.15.0"),
               "tf_estimator": ("ok", "2.15.1", "tf.estimator 2.15.0")}
+
+
+@stacks.made_by_the_current_run
+def test_tiny_benchmark_of_the_tf1_program_on_both_stacks(tmp_path):
+  data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=200, num_test=1000)
+  output_dir = tmp_path / "out"
+  names = ["runner_tf1", "runner_tf1_bf16", "runner_tf1_legacy", "plain_tf1"]
+  result = _run_benchmark(
+      f"--systems={','.join(names)}", "--rounds=1", "--steps=2", "--warmup_steps=1",
+      "--batch_size=10", "--tta_rounds=1", "--matmul_size=64", f"--data_dir={data_dir}",
+      f"--output_dir={output_dir}",
+      env={"ESTIMATOR_CNN_LEGACY_PYTHON": stacks.python_of(stacks.LEGACY),
+           "ESTIMATOR_CNN_TF1_PYTHON": str(tmp_path / "no-tf1")})
+  assert result.returncode == 0, stacks.describe(result.args, result.returncode, result.stdout,
+                                                 result.stderr)
+  with open(output_dir / report.JSON_FILE) as f:
+    results = json.load(f)
+  rows = results["systems"]
+  assert rows["plain_tf1"]["status"].startswith("not measured: ESTIMATOR_CNN_TF1_PYTHON=")
+  native = results["machine"]["bf16_native"]
+  measured = ["runner_tf1"] + (["runner_tf1_bf16"] if native else []) + ["runner_tf1_legacy"]
+  assert results["order"] == [[0, name] for name in measured]
+  if not native:
+    assert rows["runner_tf1_bf16"]["status"] == systems.NOT_SUPPORTED
+  for name in measured:
+    row = rows[name]
+    assert row["status"] == "ok" and row["batch_size"] == 10 and "time_to_accuracy" not in row
+    assert row["train_examples_per_sec"] > 0 and row["eval_examples_per_sec"] is None
+    assert 0 <= row["accuracy"] <= 1 and row["steps_trained"] == 1 + 2 + 1
+    assert set(row["startup_secs"]) == {"program", "one_import", "import_tensorflow"}
+    assert all(secs > 0 for secs in row["startup_secs"].values())
+    assert 50 < row["peak_anonymous_mb"] < row["peak_rss_mb"]
+  assert [rows[name]["tensorflow"] for name in ("runner_tf1", "runner_tf1_legacy")] == [
+      "2.21.0", "2.15.1"]
+  assert rows["runner_tf1"]["runtime"] == "python -m estimator_cnn.legacy"
+  markdown = (output_dir / report.MARKDOWN_FILE).read_text()
+  assert "| runner_tf1_legacy | 2.15.1 |" in markdown
+  assert "- runner_tf1 / runner_tf1_legacy, training examples/s: " in markdown
+
+
+def test_the_tf1_program_runs_plainly_on_tf_1_15(tmp_path):
+  """Skipped without the TF 1.15 environment (make bench-tf1)."""
+  data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=200, num_test=100)
+  result = stacks.run(stacks_lib.TF1, [program_worker.PROGRAM, f"--data_dir={data_dir}",
+                                       f"--model_dir={tmp_path / 'model'}", "--steps=3",
+                                       "--batch_size=10", "--log_step_count_steps=1"])
+  assert json.loads(result.stdout.splitlines()[-1])["global_step"] == 3
+  assert len(re.findall("global_step/sec: ", result.stderr)) == 2
 
 
 def test_the_pytorch_peer_is_the_blogs_network():

@@ -112,7 +112,7 @@ def test_without_the_variable_sessions_are_left_as_the_program_made_them(tmp_pat
 
 @stacks.made_by_the_current_run
 def test_the_runners_bf16_trains_the_blog_network_as_a_tf1_program(fixture_data, tmp_path):
-  """tests/fixtures/tf1_programs/blog_cnn_tf1.py, the program scripts/bf16_program_ab.py
+  """tests/fixtures/tf1_programs/blog_cnn_tf1.py, the program the benchmark's runner_tf1_bf16
   measures: one line says whether the rewrite is on (this CPU's answer), and it trains."""
   program = stacks.REPO_ROOT / "tests" / "fixtures" / "tf1_programs" / "blog_cnn_tf1.py"
   result = stacks.run(stacks.CURRENT, ["-m", "estimator_cnn.legacy", "--bf16", program,

@@ -22,12 +22,20 @@ Systems (--systems; default all but tf_estimator_bf16):
   torch_bf16         the same under torch.autocast("cpu", bfloat16), channels_last
   torch_compile_fp32 torch_fp32 with the model in torch.compile (Inductor, default mode)
   torch_compile_bf16 torch_bf16 with the model in torch.compile (Inductor, default mode)
+  runner_tf1         the blog's CNN as a TF 1.x program (tests/fixtures/tf1_programs/
+                     blog_cnn_tf1.py: tf.layers, Adam, numpy_input_fn) through
+                     `python -m estimator_cnn.legacy`, TF 2.21, float32
+  runner_tf1_bf16    the same with the runner's --bf16 (TensorFlow's oneDNN bf16 rewrite)
+  runner_tf1_legacy  the same program through the runner on TF 2.15 (legacy stack)
+  plain_tf1          the same program, plain `python` on TF 1.15 / Python 3.7; only where
+                     its environment exists (make bench-tf1), else "not measured"
 On a CPU without AVX512_BF16 or AMX-BF16 the bf16 systems are reported as
 "not supported on this CPU" unless --emulated_bf16 measures them anyway,
 labelled "bfloat16 (emulated)". ours_fast then runs in float32, as run.py does.
 
 Each measurement is a fresh process (its stack's Python, see estimator_cnn.base.stacks);
-rounds alternate the systems (A B C A B C ...) so that machine drift cancels.
+rounds alternate the systems (A B C A B C ...) so that machine drift cancels; round r
+trains with seed r.
   - training examples/s: --warmup_steps untimed steps, then --steps timed ones
     (batch --batch_size); median over --rounds.
   - eval examples/s: then one pass over the 10,000 test images (batches of 500),
@@ -36,6 +44,14 @@ rounds alternate the systems (A B C A B C ...) so that machine drift cancels.
     the timed steps' pace, and the first eval batch beyond the other batches' pace:
     the compilation, left out of the examples/s; median over --rounds.
   - peak memory: the process's RSS high-water mark (getrusage), max over rounds.
+  - the program systems (runner_tf1*, plain_tf1): training examples/s from the
+    program's own global_step/sec lines over the same timed steps; no eval
+    examples/s and no time to accuracy (the program trains and evaluates once, as
+    written), but its final test accuracy; start-up: from just before its process
+    starts to its first statement, beside `python -c "from estimator_cnn import
+    estimator; import tensorflow as tf"` and `python -c "import tensorflow"` on the
+    same stack, fresh processes in each round, to their first statement after the
+    imports; medians over --rounds (program_worker.py).
   - time to accuracy: a fresh process trains from scratch, evaluating on the test
     set every --eval_every steps (Estimator: train(max_steps) then evaluate, as
     run.py --mode=train_and_eval; Keras: fit with validation), until the test

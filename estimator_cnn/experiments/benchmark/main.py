@@ -12,11 +12,12 @@ from estimator_cnn.model import presets
 
 
 def _checked_names(names, tta_names):
-  """(systems, time-to-accuracy systems), checked; tta_names None means all the systems."""
+  """(systems, time-to-accuracy systems), checked; tta_names None means all the systems that
+  have one."""
   names = systems.check_systems(names)
   if tta_names is None:
-    return names, names
-  tta_names = systems.check_systems(tta_names, "tta_systems")
+    return names, [name for name in names if name in systems.TIMED_TO_ACCURACY]
+  tta_names = systems.check_systems(tta_names, "tta_systems", systems.TIMED_TO_ACCURACY)
   if not set(tta_names) <= set(names):
     raise UserError(f"--tta_systems must be among --systems: "
                     f"{', '.join(sorted(set(tta_names) - set(names)))} is not")
@@ -60,6 +61,18 @@ def _anonymous(result):
   return "" if anonymous is None else f" ({anonymous:.0f} anonymous)"
 
 
+def _per_sec(value):
+  return f"{'-':>7s}" if value is None else f"{value:7.0f}"
+
+
+def _program(result):
+  """A program system's accuracy and start-up seconds beside its baselines'; "" for the others."""
+  if "startup_secs" not in result:
+    return ""
+  startup = ", ".join(f"{key} {secs:.2f}" for key, secs in result["startup_secs"].items())
+  return f"; accuracy {result['accuracy']:.4f}; start-up s: {startup}"
+
+
 def _compiled(result):
   compile_secs = report.compile_secs_text(result)
   return f", compiled in {compile_secs} s" if compile_secs else ""
@@ -72,14 +85,16 @@ def _measure_throughput(workers, names, machine, rows, failures):
   samples = {name: [] for name in names}
   for round_index, name in order:
     label = f"round {round_index + 1}/{rounds} {name:17s}"
-    result, _ = _run_or_fail(workers, "throughput", name, machine, label, failures)
+    # Each round another seed, as time to accuracy's: a program's accuracy is over seeds 1, 2, ...
+    result, _ = _run_or_fail(workers, "throughput", name, machine, label, failures,
+                             seed=round_index + 1)
     if result is None:
       continue
     samples[name].append(result)
-    print(f"{label} {result['train_examples_per_sec']:7.0f} train, "
-          f"{result['eval_examples_per_sec']:7.0f} eval examples/s, "
+    print(f"{label} {_per_sec(result['train_examples_per_sec'])} train, "
+          f"{_per_sec(result['eval_examples_per_sec'])} eval examples/s, "
           f"{result['peak_rss_mb']:5.0f} MB{_anonymous(result)}  ({result['dtype']}"
-          f"{_compiled(result)})", flush=True)
+          f"{_compiled(result)}){_program(result)}", flush=True)
   for name, results in samples.items():
     if not results:
       rows[name]["status"] = "failed"
@@ -88,6 +103,8 @@ def _measure_throughput(workers, names, machine, rows, failures):
     rows[name].update({key: last[key] for key in ("tensorflow", "runtime", "dtype",
                                                   "batch_size")})
     rows[name].update(schedule.summarize_throughput(results))
+    if "startup_secs" in last:
+      rows[name].update(schedule.summarize_program(results))
     dtype = presets.BFLOAT16 if last["dtype"].startswith(presets.BFLOAT16) else presets.FLOAT32
     rows[name]["share_of_peak"] = schedule.share_of_peak(
         rows[name]["train_examples_per_sec"], machine["flops_per_example"]["training"],

@@ -7,9 +7,10 @@ import resource
 import sys
 
 
-def peak_rss_mb():
-  """This process's RSS high-water mark in MB."""
-  kilobytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def peak_rss_mb(children=False):
+  """This process's RSS high-water mark in MB; with children, its largest finished child's."""
+  kilobytes = resource.getrusage(resource.RUSAGE_CHILDREN if children
+                                 else resource.RUSAGE_SELF).ru_maxrss
   return kilobytes / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 

@@ -1,6 +1,10 @@
 """The benchmark's results as JSON (everything) and as a Markdown table."""
 
+import os
+
 from estimator_cnn.base import json_files
+from estimator_cnn.base import stacks
+from estimator_cnn.experiments.benchmark import program_worker
 from estimator_cnn.experiments.benchmark import schedule
 from estimator_cnn.model import presets
 
@@ -44,7 +48,8 @@ def _ratio(rows, name, baseline, key):
 RATIO_PAIRS = (("ours_fp32", "tf_estimator"), ("ours_fp32", "torch_fp32"),
                ("ours_fp32", "torch_compile_fp32"), ("ours_bf16", "keras_bf16"),
                ("ours_bf16", "torch_bf16"), ("ours_bf16", "torch_compile_bf16"),
-               ("ours_bf16", "tf_estimator_bf16"))
+               ("ours_bf16", "tf_estimator_bf16"), ("runner_tf1", "runner_tf1_legacy"),
+               ("runner_tf1_bf16", "runner_tf1"), ("runner_tf1", "plain_tf1"))
 
 
 def ratio_lines(rows):
@@ -64,6 +69,38 @@ def ratio_lines(rows):
     lines.append(f"- time to accuracy, ours_fast / tf_estimator (the blog's recipe): "
                  f"{fast / blog:.2f}x")
   return lines
+
+
+def program_lines(rows, settings):
+  """The program systems' start-up beside their stack's baselines and their final test accuracy,
+  medians, as a Markdown table and the accuracy differences of RATIO_PAIRS; [] without one."""
+  measured = {name: row for name, row in rows.items()
+              if row["status"] == "ok" and "startup_secs" in row}
+  if not measured:
+    return []
+  program = os.path.relpath(program_worker.PROGRAM, stacks.REPO_ROOT)
+  lines = [
+      "", f"The TF 1.x program (`{program}`), start-up: from just before its process starts to "
+      f"its first statement, beside fresh processes' `from estimator_cnn import estimator; "
+      f"import tensorflow as tf` (the one import) and `import tensorflow` on the same stack to "
+      f"their first statement after it; test accuracy after its {settings['warmup_steps']} + "
+      f"{settings['steps']} + 1 training steps; medians of {settings['rounds']} rounds "
+      f"(seeds 1 to {settings['rounds']}). Its training examples/s: from tf.estimator's own "
+      f"global_step/sec lines over the timed steps.", "",
+      "| system | TF | program's first statement s | one import s | `import tensorflow` s | "
+      "program over `import tensorflow` s | test accuracy |",
+      "|---|---|---:|---:|---:|---:|---:|"]
+  for name, row in measured.items():
+    startup = row["startup_secs"]
+    lines.append(f"| {name} | {row['tensorflow']} | {startup['program']:.2f} | "
+                 f"{_number(startup.get('one_import'), 2)} | {startup['import_tensorflow']:.2f} | "
+                 f"{startup['program'] - startup['import_tensorflow']:+.2f} | "
+                 f"{row['accuracy']:.4f} |")
+  differences = [
+      f"- {name} - {baseline}, test accuracy: "
+      f"{100 * (measured[name]['accuracy'] - measured[baseline]['accuracy']):+.2f} points"
+      for name, baseline in RATIO_PAIRS if name in measured and baseline in measured]
+  return lines + ([""] + differences if differences else [])
 
 
 def compile_secs_text(row):
@@ -114,6 +151,7 @@ def markdown_report(results):
         f"{_number(row['eval_examples_per_sec'])} | {compile_secs_text(row) or '-'} | "
         f"{_number(row['peak_rss_mb'])} | "
         f"{_number(row.get('peak_anonymous_mb'))} | {tta['text'] if tta else '-'} |")
+  lines += program_lines(results["systems"], settings)
   ratios = ratio_lines(results["systems"])
   if ratios:
     lines += ["", "Ratios (medians of this run):"] + ratios

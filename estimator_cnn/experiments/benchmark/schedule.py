@@ -31,7 +31,7 @@ def anonymous_mb(pid):
   return None
 
 
-def _run_sampling_memory(command):
+def run_sampling_memory(command):
   """(exit code, stdout, stderr, peak anonymous MB or None) of command, its memory read every
   MEMORY_SAMPLE_SECS from outside; raises subprocess.TimeoutExpired after WORKER_TIMEOUT_SECS."""
   process = subprocess.Popen(command, cwd=stacks.REPO_ROOT, env=stacks.subprocess_env(),
@@ -54,42 +54,46 @@ def _run_sampling_memory(command):
 def run_in_subprocess(python, spec):
   """Runs `spec` in a fresh `python -m estimator_cnn.experiments.benchmark --worker`; returns
   (result or None, launch time, error text or None). The result gains the worker's peak
-  anonymous memory, its RSS without the pages mapped from files (TensorFlow's libraries)."""
+  anonymous memory, its RSS without the pages mapped from files (TensorFlow's libraries), unless
+  it gives its own: a program system's worker gives the program's, its child's."""
   command = [python, "-m", WORKER_MODULE, f"--worker={json.dumps(spec)}"]
   # Keras 3 must not see TF_USE_LEGACY_KERAS; stacks.subprocess_env removes it.
   launched = time.time()
   try:
-    returncode, stdout, stderr, peak_anonymous = _run_sampling_memory(command)
+    returncode, stdout, stderr, peak_anonymous = run_sampling_memory(command)
   except subprocess.TimeoutExpired:
     return None, launched, f"timed out after {WORKER_TIMEOUT_SECS} s"
   lines = stdout.strip().splitlines()
   if returncode != 0 or not lines:
     error_lines = stderr.strip().splitlines() or ["(no output)"]
     return None, launched, f"exit code {returncode}: {error_lines[-1]}"
-  return {**json.loads(lines[-1]), "peak_anonymous_mb": peak_anonymous}, launched, None
+  return {"peak_anonymous_mb": peak_anonymous, **json.loads(lines[-1])}, launched, None
 
 
 class Workers:
   """Runs the tasks of one benchmark, each on its system's stack's Python."""
 
   def __init__(self, names, settings, data_dir):
-    needed = dict.fromkeys([systems.SYSTEMS[name].stack for name in names] + [stacks.CURRENT])
+    needed = dict.fromkeys([stack for name in names for stack in (
+        systems.SYSTEMS[name].stack, systems.SYSTEMS[name].worker_stack)] + [stacks.CURRENT])
     self.pythons = {stack: stacks.python_of(stack) for stack in needed}
     self.settings, self.data_dir = settings, data_dir
 
   def spec(self, task, name=None, machine=None, seed=1):
-    """The JSON-able task of a worker: what to measure and how, with which random seed."""
+    """The JSON-able task of a worker: what to measure and how, with which random seed; the
+    Python of the system's stack (a program system's worker starts its program on it)."""
     settings = self.settings
     return {"task": task, "system": name, "seed": seed, "steps": settings["steps"],
             "warmup_steps": settings["warmup_steps"], "batch_size": settings["batch_size"],
             "target": settings["target"], "eval_every": settings["eval_every"],
             "max_steps": settings["tta_max_steps"], "emulated_bf16": settings["emulated_bf16"],
             "data_dir": self.data_dir, "matmul_size": settings["matmul_size"],
-            "bf16_native": bool(machine and machine["bf16_native"])}
+            "bf16_native": bool(machine and machine["bf16_native"]),
+            "stack_python": self.pythons[systems.SYSTEMS[name].stack] if name else None}
 
   def run(self, task, name=None, machine=None, seed=1):
-    """run_in_subprocess of the task, on the current stack without a system."""
-    stack = systems.SYSTEMS[name].stack if name else stacks.CURRENT
+    """run_in_subprocess of the task on the system's worker stack, the current one without one."""
+    stack = systems.SYSTEMS[name].worker_stack if name else stacks.CURRENT
     return run_in_subprocess(self.pythons[stack], self.spec(task, name, machine, seed))
 
 
@@ -113,6 +117,18 @@ def summarize_throughput(samples):
           "eval_compile_secs": _median(s.get("eval_compile_secs") for s in samples),
           "peak_rss_mb": max(s["peak_rss_mb"] for s in samples),
           "peak_anonymous_mb": _max(s.get("peak_anonymous_mb") for s in samples)}
+
+
+def summarize_program(samples):
+  """A program system's summary from its measurements' results: its final test accuracy and its
+  start-up seconds beside its baselines' (program_worker), medians over the measurements."""
+  startups = {key: [sample["startup_secs"][key] for sample in samples]
+              for key in samples[0]["startup_secs"]}
+  return {"accuracy": _median(sample["accuracy"] for sample in samples),
+          "accuracy_samples": [sample["accuracy"] for sample in samples],
+          "steps_trained": samples[-1]["steps_trained"],
+          "startup_secs": {key: _median(values) for key, values in startups.items()},
+          "startup_samples": startups}
 
 
 def summarize_time_to_accuracy(runs, target, max_steps):

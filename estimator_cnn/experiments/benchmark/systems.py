@@ -13,6 +13,7 @@ from estimator_cnn.model import presets
 EMULATED = " (emulated)"
 FALLBACK = " (bfloat16 asked for: not supported on this CPU)"
 NOT_SUPPORTED = "not supported on this CPU (no avx512_bf16/amx)"
+PROGRAM = "program"  # The runner of the systems that start a TF 1.x program (program_worker).
 OUTPUT_DIR = os.path.join("results", "benchmark")
 # The flags that set how the systems are measured; the results record them.
 SETTINGS = ("rounds", "steps", "warmup_steps", "batch_size", "tta_rounds", "target", "eval_every",
@@ -22,11 +23,23 @@ SETTINGS = ("rounds", "steps", "warmup_steps", "batch_size", "tta_rounds", "targ
 class System(typing.NamedTuple):
   """What one measured column runs."""
   stack: str
-  runner: str  # "estimator", "keras" or "torch": the worker module that measures it.
+  runner: str  # "estimator", "keras", "torch" or PROGRAM: the worker module that measures it.
   dtype: typing.Optional[str]  # None: the recipe's.
   recipe: typing.Optional[str]
   label: str
   compile_mode: typing.Optional[str] = None  # torch.compile's mode (torch runner); None: eager.
+
+  @property
+  def worker_stack(self):
+    """The stack its worker runs on: a program system's worker runs on the current stack and
+    starts the program on the system's (TF 1.15's Python 3.7 has no estimator_cnn)."""
+    return stacks.CURRENT if self.runner == PROGRAM else self.stack
+
+  @property
+  def times_accuracy(self):
+    """Whether it has a time to accuracy: a program trains and evaluates as its author wrote it,
+    once; it reports its final test accuracy instead."""
+    return self.runner != PROGRAM
 
 
 SYSTEMS = {
@@ -54,18 +67,29 @@ SYSTEMS = {
     "torch_compile_bf16": System(stacks.TORCH, "torch", presets.BFLOAT16, None,
                                  "PyTorch torch.compile (Inductor, default mode), torch.autocast "
                                  "bfloat16, channels_last", compile_mode="default"),
+    "runner_tf1": System(stacks.CURRENT, PROGRAM, presets.FLOAT32, None,
+                         "the blog's CNN as a TF 1.x program, python -m estimator_cnn.legacy, "
+                         "TF 2.21"),
+    "runner_tf1_bf16": System(stacks.CURRENT, PROGRAM, presets.BFLOAT16, None,
+                              "the same TF 1.x program, python -m estimator_cnn.legacy --bf16, "
+                              "TF 2.21"),
+    "runner_tf1_legacy": System(stacks.LEGACY, PROGRAM, presets.FLOAT32, None,
+                                "the same TF 1.x program, python -m estimator_cnn.legacy, TF 2.15"),
+    "plain_tf1": System(stacks.TF1, PROGRAM, presets.FLOAT32, None,
+                        "the same TF 1.x program, plain python on TF 1.15 (Python 3.7)"),
 }
 DEFAULT_SYSTEMS = [name for name in SYSTEMS if name != "tf_estimator_bf16"]
-# Measured only where its environment exists (make bench-peers); never a dependency.
-OPTIONAL_STACKS = (stacks.TORCH,)
+TIMED_TO_ACCURACY = tuple(name for name, system in SYSTEMS.items() if system.times_accuracy)
+# Measured only where its environment exists (make bench-peers, make bench-tf1); never a dependency.
+OPTIONAL_STACKS = (stacks.TORCH, stacks.TF1)
 
 
-def check_systems(names, flag="systems"):
-  """The systems' names given to --flag, checked; raises UserError naming the valid ones."""
-  unknown = [name for name in names if name not in SYSTEMS]
+def check_systems(names, flag="systems", choices=tuple(SYSTEMS)):
+  """The systems' names given to --flag, checked; raises UserError naming the valid choices."""
+  unknown = [name for name in names if name not in choices]
   if unknown or not names:
     raise UserError(f"--{flag}: unknown system(s) {', '.join(unknown) or '(none given)'}; "
-                    f"choose from {', '.join(SYSTEMS)}")
+                    f"choose from {', '.join(choices)}")
   if len(set(names)) != len(names):
     raise UserError(f"--{flag} names a system twice: {','.join(names)}")
   return list(names)
