@@ -128,3 +128,8 @@ def test_a_tiny_profile_end_to_end(tmp_path):
              if (row["primitive"], row["pass"]) == ("convolution", "forward_training")) == 3
   # Header rule, groups, all ops; then the kernels' header rule and rows.
   assert table.count("\n| ") == len(groups.GROUPS) + 2 + 1 + len(kernels)
+  # The step is never faster than the oneDNN kernels that run in it.
+  kernel_ms = sum(row["ms_per_step"] for row in kernels)
+  assert result["step_over_kernels"] == pytest.approx(result["step_ms"] / kernel_ms)
+  assert result["step_over_kernels"] > 1
+  assert f"The untraced step over its oneDNN kernels: {result['step_over_kernels']:.2f}x" in table
