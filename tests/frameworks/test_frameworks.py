@@ -93,16 +93,21 @@ def runs(tmp_path_factory):
   """{(case, way, stack): Run} for every case, way, and TF 2.21 (this Python) or TF 2.15."""
   pythons = {"TF 2.21": sys.executable, "TF 2.15": stacks.python_of(stacks_lib.FRAMEWORKS_LEGACY)}
 
-  def run(case, way, stack):
+  def command(case, way):
+    # Here, not in the pool's threads: tmp_path_factory is not thread-safe (its first mktemp
+    # creates the session's base folder, and two at once can leave a thread another's).
     args = [tmp_path_factory.mktemp("model") if arg is MODEL_DIR else arg for arg in CASES[case]]
-    command = [*WAYS[way], *map(str, args)]
+    return [*WAYS[way], *map(str, args)]
+
+  def run(command, stack):
     result = stacks.run_python(pythons[stack], stack, command, check=False, cwd=PROGRAMS_DIR,
                                timeout=TIMEOUT_SECS)
     return Run(command, result)
 
   keys = [(case, way, stack) for case in CASES for way in WAYS for stack in pythons]
+  commands = {key: command(*key[:2]) for key in keys}
   with concurrent.futures.ThreadPoolExecutor(PARALLEL_RUNS) as pool:
-    futures = {key: pool.submit(run, *key) for key in keys}
+    futures = {key: pool.submit(run, commands[key], key[2]) for key in keys}
     return {key: future.result() for key, future in futures.items()}
 
 
