@@ -118,19 +118,34 @@ def define_benchmark_flags(systems, default_systems, default_output_dir,
                       flag_values=flag_values)
 
 
-def define_op_profile_flags(flag_values=flags.FLAGS):
-  """python -m estimator_cnn.experiments.op_profile's flags."""
-  flags.DEFINE_integer("batch_size", None, "Training batch size. Default: --recipe's, else the "
-                       f"{presets.DEFAULT_PRESET} preset's ({presets.DEFAULT_BATCH_SIZE}).",
+def define_op_profile_flags(stages, stacks, gap_ms, flag_values=flags.FLAGS):
+  """python -m estimator_cnn.experiments.op_profile's flags.
+
+  Args:
+    stages: {stage: what a step of it is}; the first is the default.
+    stacks: the stacks --compare_stack can name.
+    gap_ms: the smallest difference --compare_stack lists, in ms a step.
+    flag_values: the FlagValues to define into.
+  """
+  choices = "; ".join(f"{name}: {step}" for name, step in stages.items())
+  flags.DEFINE_enum("stage", next(iter(stages)), list(stages), f"What a step is. {choices}.",
+                    flag_values=flag_values)
+  flags.DEFINE_integer("batch_size", None, "Batch size. Default: in training, --recipe's, else "
+                       f"the {presets.DEFAULT_PRESET} preset's ({presets.DEFAULT_BATCH_SIZE}); in "
+                       f"evaluation, the Estimator's ({presets.EVAL_BATCH_SIZE}).",
                        lower_bound=1, flag_values=flag_values)
-  flags.DEFINE_integer("warmup_steps", 50, "Untraced training steps before the profile.",
+  flags.DEFINE_integer("warmup_steps", 50, "Untraced steps before the profile.",
                        lower_bound=1, flag_values=flag_values)
   flags.DEFINE_integer("traced_steps", 30,
                        "Traced steps (each followed by an untraced one, timed).", lower_bound=1,
                        flag_values=flag_values)
   flags.DEFINE_integer("kernel_steps", 20,
-                       "Steps of a second, untraced training whose oneDNN kernels are listed "
+                       "Steps of a second, untraced run whose oneDNN kernels are listed "
                        "(ONEDNN_VERBOSE); 0: none.", lower_bound=0, flag_values=flag_values)
+  flags.DEFINE_enum("compare_stack", None, list(stacks),
+                    "Also profile on this stack's Python (into OUTPUT_DIR/STACK), then list the "
+                    "ops and oneDNN kernels whose time a step differs between the two by more "
+                    f"than {gap_ms} ms (stack_compare.md).", flag_values=flag_values)
   flags_core.define_performance_flags(flag_values)
   flags_core.define_data_flag(flag_values)
   flags.DEFINE_string("output_dir", os.path.join("results", "op_profile"),

@@ -18,7 +18,7 @@ HOMES = {
     **{name: "estimator_cnn/model/presets.py" for name in (
         "OPTIMIZERS", "FLOAT32", "BFLOAT16", "DTYPES", "CONSTANT", "WARMUP_COSINE",
         "LR_SCHEDULES", "CONV_BLOCKS", "DEFAULT_PRESET", "DEFAULT_PARAMS", "TUNED_RECIPES",
-        "PRESETS", "DEFAULT_STEPS", "DEFAULT_BATCH_SIZE")},
+        "PRESETS", "DEFAULT_STEPS", "DEFAULT_BATCH_SIZE", "EVAL_BATCH_SIZE")},
     **{name: "estimator_cnn/model/param_rules.py" for name in (
         "MAX_GLOBAL_STEP", "MAX_LEARNING_RATE", "RULES")},
 }

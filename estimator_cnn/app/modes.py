@@ -21,6 +21,7 @@ from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
 from estimator_cnn.data import user_images
+from estimator_cnn.model import presets
 from estimator_cnn.report import eval_report
 from estimator_cnn.report import saved_model
 from estimator_cnn.training import build
@@ -63,7 +64,7 @@ def _evaluate(settings, model_dir, params, checkpoint, copy):
           if model_dir_writable else contextlib.nullcontext()):
       metrics = build.evaluate(estimator, dataset.test_images, dataset.test_labels,
                                hooks=[EvalProgressHook(len(dataset.test_labels),
-                                                       build.EVAL_BATCH_SIZE)],
+                                                       presets.EVAL_BATCH_SIZE)],
                                checkpoint_path=copy)
     _print_checkpoint(checkpoint)
     probabilities = build.predict_probabilities(estimator, dataset.test_images, copy)

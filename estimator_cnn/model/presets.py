@@ -153,6 +153,7 @@ PRESETS = {preset.name: preset for preset in (
 )}
 DEFAULT_STEPS = PRESETS[DEFAULT_PRESET].recipe.steps
 DEFAULT_BATCH_SIZE = PRESETS[DEFAULT_PRESET].recipe.batch_size
+EVAL_BATCH_SIZE = 500  # Evaluation's and prediction's batch, whatever the training batch.
 
 
 def batch_size(given=None, recipe=None, preset=DEFAULT_PRESET):

@@ -5,9 +5,8 @@ import numpy as np
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.data import input_fn
 from estimator_cnn.model import model_fn
+from estimator_cnn.model import presets
 from estimator_cnn.training import best
-
-EVAL_BATCH_SIZE = 500
 
 
 def make_estimator(model_dir, params, seed, log_every=100, save_checkpoints_steps=None,
@@ -31,9 +30,9 @@ def train_input_fn(images, labels, batch_size, as_dataset=False):
 
 
 def eval_input_fn(images, labels=None):
-  """One pass in order, in batches of EVAL_BATCH_SIZE."""
+  """One pass in order, in batches of presets.EVAL_BATCH_SIZE."""
   return input_fn.numpy_input_fn({model_fn.FEATURE_KEY: images}, labels,
-                                 batch_size=EVAL_BATCH_SIZE)
+                                 batch_size=presets.EVAL_BATCH_SIZE)
 
 
 def global_step(estimator):

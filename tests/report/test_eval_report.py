@@ -12,6 +12,7 @@ import pytest
 
 from estimator_cnn.base.fashion_mnist import NUM_CLASSES
 from estimator_cnn.data import idx_csv
+from estimator_cnn.model import presets
 from estimator_cnn.report import data_overview
 from estimator_cnn.report import eval_report
 from estimator_cnn.training import build
@@ -148,7 +149,7 @@ def test_per_class_table_has_aligned_columns():
 def test_eval_prints_progress_only_between_batches(fixture_data, trained, tmp_path, monkeypatch,
                                                    capsys):
   model_dir, _ = trained
-  monkeypatch.setattr(build, "EVAL_BATCH_SIZE", 10)  # 100 test images: 10 batches.
+  monkeypatch.setattr(presets, "EVAL_BATCH_SIZE", 10)  # 100 test images: 10 batches.
   assert run_in_process(f"--data_dir={fixture_data}", f"--model_dir={model_dir}", "--mode=eval",
                         f"--report_dir={tmp_path}") == 0
   lines = capsys.readouterr().out.splitlines()

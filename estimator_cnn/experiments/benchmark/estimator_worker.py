@@ -58,7 +58,7 @@ def throughput(spec):
     estimator.evaluate(build.eval_input_fn(dataset.test_images, dataset.test_labels),
                        hooks=[eval_timer])
   return measures.throughput_result(info, train_timer.times, eval_timer.times,
-                                    spec["warmup_steps"], build.EVAL_BATCH_SIZE)
+                                    spec["warmup_steps"], presets.EVAL_BATCH_SIZE)
 
 
 def eval_every(system, spec):

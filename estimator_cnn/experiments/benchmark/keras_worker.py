@@ -21,7 +21,6 @@ BLOG_PARAMS = presets.PRESETS[presets.DEFAULT_PRESET].params
 CONV_FILTERS = (32, 64, 128)
 DROPOUTS_AFTER_POOL = (0.0, BLOG_PARAMS["dropout_pool2"], BLOG_PARAMS["dropout_pool3"])
 DENSE_UNITS = 1024
-EVAL_BATCH_SIZE = 500  # As the Estimator's (estimator_cnn.training.build).
 
 
 def blog_network():
@@ -102,10 +101,10 @@ def throughput(spec):
   timer = BatchTimer()
   model.fit(batches, epochs=1, steps_per_epoch=spec["warmup_steps"] + spec["steps"],
             callbacks=[timer], verbose=0)
-  model.evaluate(dataset.test_images, dataset.test_labels, batch_size=EVAL_BATCH_SIZE,
+  model.evaluate(dataset.test_images, dataset.test_labels, batch_size=presets.EVAL_BATCH_SIZE,
                  callbacks=[timer], verbose=0)
   return measures.throughput_result(info, timer.train_times, timer.test_times,
-                                    spec["warmup_steps"], EVAL_BATCH_SIZE)
+                                    spec["warmup_steps"], presets.EVAL_BATCH_SIZE)
 
 
 def time_to_accuracy(spec):
@@ -116,7 +115,7 @@ def time_to_accuracy(spec):
   start = time.time()
   model.fit(batches, epochs=-(-spec["max_steps"] // eval_every), steps_per_epoch=eval_every,
             validation_data=(dataset.test_images, dataset.test_labels),
-            validation_batch_size=EVAL_BATCH_SIZE, callbacks=[callback], verbose=0)
+            validation_batch_size=presets.EVAL_BATCH_SIZE, callbacks=[callback], verbose=0)
   return measures.time_to_accuracy_result(info, callback.reached, callback.curve,
                                           time.time() - start - callback.eval_secs,
                                           callback.eval_secs)

@@ -32,7 +32,6 @@ from estimator_cnn.experiments.benchmark import systems
 from estimator_cnn.model import presets
 
 BLOG_PARAMS = presets.PRESETS[presets.DEFAULT_PRESET].params
-EVAL_BATCH_SIZE = 500  # As the Estimator's (estimator_cnn.training.build).
 
 
 def blog_network():
@@ -129,14 +128,14 @@ def _train(model, optimizer, precision, batches, steps, times=None):
 
 
 def _evaluate(model, precision, images, labels, times=None):
-  """Test accuracy, batches of EVAL_BATCH_SIZE; appends perf_counter after each batch."""
+  """Test accuracy, batches of presets.EVAL_BATCH_SIZE; appends perf_counter after each batch."""
   model.eval()
   correct = 0
   with torch.no_grad(), precision.autocast():
-    for start in range(0, len(labels), EVAL_BATCH_SIZE):
-      batch = precision.images(images[start:start + EVAL_BATCH_SIZE])
+    for start in range(0, len(labels), presets.EVAL_BATCH_SIZE):
+      batch = precision.images(images[start:start + presets.EVAL_BATCH_SIZE])
       predicted = model(batch).argmax(dim=1).numpy()
-      correct += int((predicted == labels[start:start + EVAL_BATCH_SIZE]).sum())
+      correct += int((predicted == labels[start:start + presets.EVAL_BATCH_SIZE]).sum())
       if times is not None:
         times.append(time.perf_counter())
   return correct / len(labels)
@@ -154,7 +153,7 @@ def throughput(spec):
   eval_start = time.perf_counter()
   _evaluate(model, precision, dataset.test_images, dataset.test_labels, eval_times)
   result = measures.throughput_result(info, train_times, eval_times, spec["warmup_steps"],
-                                      EVAL_BATCH_SIZE)
+                                      presets.EVAL_BATCH_SIZE)
   if systems.SYSTEMS[spec["system"]].compile_mode:
     result["train_compile_secs"] = measures.warmup_excess_secs(train_start, train_times,
                                                                spec["warmup_steps"])

@@ -1,8 +1,8 @@
-"""The oneDNN kernels of a training step: a training in a child process with oneDNN's verbose log.
+"""The oneDNN kernels of a step: the profile's stage, run in a child with oneDNN's verbose log.
 
   python -m estimator_cnn.experiments.op_profile.kernels '<spec as JSON>'
 
-is the child: it trains the spec's warm-up and timed steps (profile.train) and
+is the child: it runs the spec's warm-up and timed steps (profile.run_steps) and
 prints, at its end, a JSON line with the time the timed steps began. oneDNN reads
 ONEDNN_VERBOSE once, when TensorFlow first runs one of its kernels, so the log
 needs a process of its own, apart from the traced profile whose times it would
@@ -21,10 +21,10 @@ VERBOSE_ENV = {"ONEDNN_VERBOSE": "1", "ONEDNN_VERBOSE_TIMESTAMP": "1"}
 TIMEOUT_SECS = 600
 
 
-def kernel_rows(params, batch_size, warmup_steps, steps, data_dir=None):
-  """onednn_log.kernels_per_step of `steps` training steps after warmup_steps, in a child."""
-  spec = {"params": params, "batch_size": batch_size, "warmup_steps": warmup_steps,
-          "steps": steps, "data_dir": data_dir}
+def kernel_rows(stage, params, batch_size, warmup_steps, steps, data_dir=None):
+  """onednn_log.kernels_per_step of `steps` steps of the stage after warmup_steps, in a child."""
+  spec = {"stage": stage, "params": params, "batch_size": batch_size,
+          "warmup_steps": warmup_steps, "steps": steps, "data_dir": data_dir}
   child = subprocess.run(
       [sys.executable, "-m", __name__, json.dumps(spec)], env={**os.environ, **VERBOSE_ENV},
       capture_output=True, text=True, timeout=TIMEOUT_SECS, check=False)
@@ -38,7 +38,7 @@ def kernel_rows(params, batch_size, warmup_steps, steps, data_dir=None):
   return onednn_log.kernels_per_step(lines, timed_from_ms, steps)
 
 
-def _train_and_print_start(spec):
+def _run_and_print_start(spec):
   # pylint: disable=g-import-not-at-top
   from estimator_cnn.base.tf_setup import tf  # The child alone imports TensorFlow.
   from estimator_cnn.experiments.op_profile import profile
@@ -55,10 +55,10 @@ def _train_and_print_start(spec):
         self.timed_from_ms = time.time() * 1e3
 
   hook = TimedStart()
-  profile.train(spec["params"], spec["batch_size"], spec["warmup_steps"] + spec["steps"], [hook],
-                spec["data_dir"])
+  profile.run_steps(spec["stage"], spec["params"], spec["batch_size"],
+                    spec["warmup_steps"] + spec["steps"], [hook], spec["data_dir"])
   print(json.dumps({"timed_from_ms": hook.timed_from_ms}), flush=True)
 
 
 if __name__ == "__main__":
-  _train_and_print_start(json.loads(sys.argv[1]))
+  _run_and_print_start(json.loads(sys.argv[1]))

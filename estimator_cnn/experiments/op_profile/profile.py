@@ -1,12 +1,13 @@
-"""Where one training step's time goes: a step-stats trace of the Estimator's training, by group.
+"""Where one step's time goes: a step-stats trace of the Estimator's training or evaluation.
 
-The blog's network trains with the real tf.estimator as run.py trains it (with
-run.py's params for --recipe and --dtype); after the warm-up, every other step
-runs with a full trace (RunOptions FULL_TRACE), the steps between are timed
-untraced. Each op's time is summed into its group (groups.py); FLOPs come from
-tf.compat.v1.profiler on the same network at the same batch size, so each
-group's achieved GFLOP/s is FLOPs over its op time. Ops of both cores overlap,
-so the groups' op times add up to more than a step.
+The blog's network trains (stage "train") with the real tf.estimator as run.py
+trains it (with run.py's params for --recipe and --dtype), or evaluates batches
+of the test set (stage "eval", after one training step); after the warm-up,
+every other step runs with a full trace (RunOptions FULL_TRACE), the steps
+between are timed untraced. Each op's time is kept, and summed into its group
+(groups.py); FLOPs come from tf.compat.v1.profiler on the same network at the
+same batch size, so each group's achieved GFLOP/s is FLOPs over its op time.
+Ops of both cores overlap, so the op times add up to more than a step.
 
 The oneDNN kernels behind the ops come from a second, untraced training in a
 child process with oneDNN's verbose log on (kernels.py).
@@ -19,13 +20,16 @@ import time
 from estimator_cnn import estimator as tf_estimator
 from estimator_cnn.base import tf_setup
 from estimator_cnn.data import idx_csv
+from estimator_cnn.data import input_fn
 from estimator_cnn.experiments.op_profile import groups
+from estimator_cnn.experiments.op_profile import stages
 from estimator_cnn.model import model_fn
 from estimator_cnn.model import precision
 from estimator_cnn.model import presets
 from estimator_cnn.training import build
 
 v1 = tf_setup.tf.compat.v1
+MODES = {stages.TRAIN: tf_estimator.ModeKeys.TRAIN, stages.EVAL: tf_estimator.ModeKeys.EVAL}
 
 
 class TraceHook(v1.train.SessionRunHook):
@@ -68,15 +72,14 @@ class TraceHook(v1.train.SessionRunHook):
         self.op_types[node.node_name] = op_type
 
 
-def graph_flops(params, batch_size):
-  """{node name: (op type, float ops)} of the TRAIN graph at batch_size (tf.compat.v1.profiler)."""
+def graph_flops(params, batch_size, stage=stages.TRAIN):
+  """{node name: (op type, float ops)} of the stage's graph at batch_size (tf.compat.v1.profiler)."""
   graph = tf_setup.tf.Graph()
   with graph.as_default():
     v1.train.get_or_create_global_step()
     images = v1.placeholder(tf_setup.tf.float32, [batch_size, 28, 28])
     labels = v1.placeholder(tf_setup.tf.int32, [batch_size])
-    model_fn.model_fn({model_fn.FEATURE_KEY: images}, labels, tf_estimator.ModeKeys.TRAIN,
-                      params)
+    model_fn.model_fn({model_fn.FEATURE_KEY: images}, labels, MODES[stage], params)
   options = (v1.profiler.ProfileOptionBuilder(v1.profiler.ProfileOptionBuilder.float_operation())
              .with_empty_output().build())
   flops, pending = {}, [v1.profiler.profile(graph, cmd="scope", options=options)]
@@ -88,29 +91,41 @@ def graph_flops(params, batch_size):
   return flops
 
 
-def train(params, batch_size, steps, hooks, data_dir=None):
-  """Trains the blog's network `steps` steps from scratch with the real tf.estimator."""
+def run_steps(stage, params, batch_size, steps, hooks, data_dir=None):
+  """Runs `steps` steps of the stage with the real tf.estimator, the hooks on them: trains the
+  blog's network from scratch, or trains it one step and evaluates `steps` batches of the test
+  set (in order, from the start again after its last)."""
   dataset = idx_csv.load_fashion_mnist(data_dir)
+  train_input = build.train_input_fn(dataset.train_images, dataset.train_labels, batch_size)
   with tempfile.TemporaryDirectory() as model_dir:
     estimator = build.make_estimator(model_dir, params, seed=1)
-    estimator.train(build.train_input_fn(dataset.train_images, dataset.train_labels, batch_size),
-                    hooks=hooks, steps=steps)
+    if stage == stages.TRAIN:
+      estimator.train(train_input, hooks=hooks, steps=steps)
+      return
+    estimator.train(train_input, steps=1)
+    estimator.evaluate(input_fn.numpy_input_fn({model_fn.FEATURE_KEY: dataset.test_images},
+                                               dataset.test_labels, batch_size=batch_size,
+                                               num_epochs=None), hooks=hooks, steps=steps)
 
 
-def profile(batch_size, warmup_steps, traced_steps, data_dir=None, params=None):
-  """Profiles training steps of the blog's network (params: run.py's by default); returns the
-  figures per group."""
+def profile(batch_size, warmup_steps, traced_steps, data_dir=None, params=None,
+            stage=stages.TRAIN):
+  """Profiles steps of the stage on the blog's network (params: run.py's by default); returns
+  the figures per op and per group."""
   params = params or presets.run_params()
   hook = TraceHook(warmup_steps)
-  train(params, batch_size, warmup_steps + 2 * traced_steps, [hook], data_dir)
-  flops = groups.ran_flops(graph_flops(params, batch_size), hook.op_types)
-  micros = dict.fromkeys(groups.GROUPS, 0.0)
-  for name, total in hook.op_micros.items():
-    micros[groups.group_of(name, hook.op_types[name])] += total / hook.traced_steps
+  run_steps(stage, params, batch_size, warmup_steps + 2 * traced_steps, [hook], data_dir)
+  flops = groups.ran_flops(graph_flops(params, batch_size, stage), hook.op_types)
+  ops = {name: {"type": hook.op_types[name], "ms": total / hook.traced_steps / 1e3}
+         for name, total in hook.op_micros.items()}
+  op_ms = dict.fromkeys(groups.GROUPS, 0.0)
+  for name, op in ops.items():
+    op_ms[groups.group_of(name, op["type"])] += op["ms"]
   step_secs = sorted(hook.untraced_secs)[len(hook.untraced_secs) // 2]
-  return {"tensorflow": tf_setup.TF_VERSION, "batch_size": batch_size,
+  return {"tensorflow": tf_setup.TF_VERSION, "stage": stage, "batch_size": batch_size,
           "dtype": precision.compute_dtype(params.get("dtype")).name,
           "traced_steps": hook.traced_steps, "step_ms": step_secs * 1e3,
           "examples_per_sec": batch_size / step_secs,
-          "groups": {group: {"op_ms": micros[group] / 1e3, "gflop": flops[group] / 1e9}
-                     for group in groups.GROUPS}}
+          "groups": {group: {"op_ms": op_ms[group], "gflop": flops[group] / 1e9}
+                     for group in groups.GROUPS},
+          "ops": ops}

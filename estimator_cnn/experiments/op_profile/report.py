@@ -1,9 +1,12 @@
 """The op profile as a Markdown table, and its files."""
 
+import os
+
 from estimator_cnn.base import json_files
 from estimator_cnn.experiments.op_profile import groups
 from estimator_cnn.experiments.op_profile import kernels
 from estimator_cnn.experiments.op_profile import onednn_log
+from estimator_cnn.experiments.op_profile import stack_compare
 
 NAME = "op_profile"
 JSON_FILE = f"{NAME}.json"
@@ -15,7 +18,8 @@ def markdown_table(result):
   rows = result["groups"]
   total_ms = sum(row["op_ms"] for row in rows.values())
   total_gflop = sum(row["gflop"] for row in rows.values())
-  lines = [f"TF {result['tensorflow']}, {result['dtype']}, batch {result['batch_size']}: a step takes "
+  lines = [f"TF {result['tensorflow']}, {result['stage']}, {result['dtype']}, batch "
+           f"{result['batch_size']}: a step takes "
            f"{result['step_ms']:.1f} ms untraced ({result['examples_per_sec']:,.0f} examples/s; "
            f"median), op times are the mean of {result['traced_steps']} traced steps.", "",
            "| group | op time ms/step | share of op time | GFLOP/step | GFLOP/s |",
@@ -28,7 +32,7 @@ def markdown_table(result):
   lines.append(f"| all ops | {total_ms:.2f} | 100% | {total_gflop:.3f} | "
                f"{total_gflop / total_ms * 1e3:,.0f} |")
   if result.get("kernels"):
-    lines += ["", kernel_table(result["kernels"], result["kernel_steps"]), "",
+    lines += ["", kernel_table(result["kernels"], result["kernel_steps"], result["stage"]), "",
               f"The untraced step over its oneDNN kernels: {result['step_over_kernels']:.2f}x "
               f"({result['step_ms']:.1f} ms against {kernels_ms(result['kernels']):.2f} ms a step; "
               "the rest is TensorFlow's own kernels and the runtime between them)."]
@@ -40,13 +44,13 @@ def kernels_ms(rows):
   return sum(row["ms_per_step"] for row in rows)
 
 
-def kernel_table(rows, steps):
+def kernel_table(rows, steps, stage):
   """The oneDNN kernels, slowest first, with the ISA each ran on and the reorders' total."""
   total_ms = kernels_ms(rows)
   reorder_ms = sum(row["ms_per_step"] for row in rows if row["primitive"] == onednn_log.REORDER)
-  lines = [f"oneDNN kernels (ONEDNN_VERBOSE=1, an untraced training, {steps} steps after the "
-           f"warm-up): {total_ms:.2f} ms per step in oneDNN, of which layout reorders "
-           f"{reorder_ms:.2f} ms.", "",
+  lines = [f"oneDNN kernels (ONEDNN_VERBOSE=1, an untraced run of the {stage} stage, {steps} "
+           f"steps after the warm-up): {total_ms:.2f} ms per step in oneDNN, of which layout "
+           f"reorders {reorder_ms:.2f} ms.", "",
            "| primitive | pass | shape | kernel | ISA | runs/step | ms/step |",
            "|---|---|---|---|---|---:|---:|"]
   for row in rows:
@@ -60,17 +64,26 @@ def write(output_dir, result):
   return json_files.write_results(output_dir, NAME, result, markdown_table(result))
 
 
-def run(params, batch_size, warmup_steps, traced_steps, kernel_steps, data_dir, output_dir):
+def run(stage, params, batch_size, warmup_steps, traced_steps, kernel_steps, data_dir,
+        output_dir, compare_stack=None, flag_args=()):
   """Profiles, lists the oneDNN kernels (none if kernel_steps is 0), prints the tables and
-  writes the files."""
+  writes the files; with compare_stack, runs the command's flag_args there too (into
+  OUTPUT_DIR/STACK) and writes the two side by side."""
   # pylint: disable=g-import-not-at-top
   from estimator_cnn.experiments.op_profile import profile  # Imports TensorFlow.
-  result = profile.profile(batch_size, warmup_steps, traced_steps, data_dir, params)
+  result = profile.profile(batch_size, warmup_steps, traced_steps, data_dir, params, stage)
   if kernel_steps:
     result["kernel_steps"] = kernel_steps
-    result["kernels"] = kernels.kernel_rows(params, batch_size, warmup_steps, kernel_steps,
-                                            data_dir)
+    result["kernels"] = kernels.kernel_rows(stage, params, batch_size, warmup_steps,
+                                            kernel_steps, data_dir)
     result["step_over_kernels"] = result["step_ms"] / kernels_ms(result["kernels"])
   paths = write(output_dir, result)
-  print(f"\n{markdown_table(result)}\nresults: {', '.join(paths)}")
+  print(f"\n{markdown_table(result)}\nresults: {', '.join(paths)}", flush=True)
+  if compare_stack:
+    other_dir = os.path.join(output_dir, compare_stack)
+    stack_compare.profile_on(compare_stack, flag_args, other_dir)
+    other = json_files.read_json(os.path.join(other_dir, JSON_FILE),
+                                 f"the {compare_stack} stack's profile")
+    paths = stack_compare.write(output_dir, result, other)
+    print(f"\n{stack_compare.markdown_table(result, other)}\nresults: {', '.join(paths)}")
   return result
