@@ -57,6 +57,18 @@ def test_bf16_systems_run_only_with_native_bf16_or_emulation():
   assert systems.runs_here(systems.SYSTEMS["ours_fast"], False, False)
 
 
+@pytest.mark.parametrize("asked, computed, bf16_native, label", [
+    (presets.FLOAT32, presets.FLOAT32, False, "float32"),
+    (None, presets.FLOAT32, True, "float32"),
+    (presets.BFLOAT16, presets.BFLOAT16, True, "bfloat16"),
+    (presets.BFLOAT16, presets.BFLOAT16, False, "bfloat16" + systems.EMULATED),
+    (presets.BFLOAT16, presets.FLOAT32, False, "float32" + systems.FALLBACK),
+])
+def test_a_systems_dtype_says_when_bf16_was_emulated_or_fell_back(asked, computed, bf16_native,
+                                                                  label):
+  assert systems.dtype_label(asked, computed, bf16_native) == label
+
+
 COMPILED_TWINS = {"torch_compile_fp32": "torch_fp32", "torch_compile_bf16": "torch_bf16"}
 
 

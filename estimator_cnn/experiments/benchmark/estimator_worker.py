@@ -24,11 +24,8 @@ def _setup(spec, model_dir):
   params = presets.run_params(system.recipe, system.dtype)
   if system.dtype == presets.BFLOAT16 and spec["emulated_bf16"]:
     precision.allow_emulation()
-  dtype = precision.compute_dtype(params.get("dtype")).name
-  if dtype == presets.BFLOAT16 and not cpu.bfloat16_supported():
-    dtype += systems.EMULATED
-  elif params.get("dtype") == presets.BFLOAT16 and dtype == presets.FLOAT32:
-    dtype += systems.FALLBACK
+  asked = params.get("dtype")
+  dtype = systems.dtype_label(asked, precision.compute_dtype(asked).name, cpu.bfloat16_supported())
   # A recipe's system trains with its recipe's batch, not --batch_size.
   batch_size = presets.batch_size(None if system.recipe else spec["batch_size"], system.recipe)
   estimator = build.make_estimator(model_dir, params, seed=spec["seed"])

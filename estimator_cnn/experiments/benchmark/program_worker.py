@@ -93,10 +93,10 @@ def _command(system, python, spec, model_dir, window):
 
 
 def _dtype(system, bf16_native):
-  """What the program computes in: --bf16 gives float32 (and says so) without native bf16."""
-  if system.dtype != presets.BFLOAT16:
-    return presets.FLOAT32
-  return presets.BFLOAT16 if bf16_native else presets.FLOAT32 + systems.FALLBACK
+  """What the program computes in: the runner's --bf16 trains in float32 without native bf16."""
+  computed = presets.BFLOAT16 if system.dtype == presets.BFLOAT16 and bf16_native else (
+      presets.FLOAT32)
+  return systems.dtype_label(system.dtype, computed, bf16_native)
 
 
 def throughput(spec):

@@ -95,6 +95,16 @@ def check_systems(names, flag="systems", choices=tuple(SYSTEMS)):
   return list(names)
 
 
+def dtype_label(asked, computed, bf16_native):
+  """The dtype a system reports: the one it computed in, marked EMULATED for bf16 on a CPU
+  without native bf16, FALLBACK for float32 where bf16 was asked for."""
+  if computed == presets.BFLOAT16 and not bf16_native:
+    return computed + EMULATED
+  if asked == presets.BFLOAT16 and computed == presets.FLOAT32:
+    return computed + FALLBACK
+  return computed
+
+
 def runs_here(system, bf16_native, emulated_bf16):
   """False for a bf16 system on a CPU without native bf16, unless emulation is asked for."""
   return system.dtype != presets.BFLOAT16 or bf16_native or emulated_bf16
