@@ -1,4 +1,5 @@
-"""The networks' dropout: tf.layers' in float32, a stateless mask in bfloat16 training."""
+"""The networks' bfloat16 training: a stateless dropout mask (tf.layers' dropout in float32), and
+each conv block's bias and ReLU after its pool."""
 
 import numpy as np
 
@@ -51,3 +52,27 @@ def test_float32_keeps_tf_layers_dropout():
   graph, _, _ = _dropout_graph(tf.float32)
   op_types = {op.type for op in graph.get_operations()}
   assert "RandomUniform" in op_types and "StatelessRandomUniformV2" not in op_types
+
+
+def test_bfloat16_training_adds_bias_and_relu_after_the_pool_computing_the_same():
+  graph = tf.Graph()
+  with graph.as_default(), v1.variable_scope("", reuse=v1.AUTO_REUSE):
+    images = tf.constant(np.random.RandomState(0).normal(size=(4, 28, 28, 1)), tf.bfloat16)
+    trained = networks._conv_pool(images, 8, 1, training=True)  # pylint: disable=protected-access
+    evaluated = networks._conv_pool(images, 8, 1, training=False)  # pylint: disable=protected-access
+    variables = v1.global_variables()
+    bias, = [v for v in variables if v.op.name == "conv1/bias"]
+    randomize_bias = bias.assign(tf.constant(np.linspace(-1, 1, 8), tf.bfloat16))
+    init = v1.global_variables_initializer()
+  assert sorted(v.op.name for v in variables) == ["conv1/bias", "conv1/kernel"]
+  # Training adds the bias to the pooled values, evaluation to the convolution's.
+  assert sorted(op.outputs[0].shape.as_list() for op in graph.get_operations()
+                if op.type == "BiasAdd") == [[4, 14, 14, 8], [4, 28, 28, 8]]
+  with v1.Session(graph=graph) as session:
+    session.run(init)
+    session.run(randomize_bias)
+    pooled_first, pooled_last = session.run([trained, evaluated])
+  assert (pooled_first > 0).mean() > 0.2 and (pooled_first == 0).mean() > 0.1  # ReLU at work.
+  # The same values, but for bf16 rounding: oneDNN adds the fused bias before rounding the sum.
+  np.testing.assert_allclose(pooled_first.astype(np.float32), pooled_last.astype(np.float32),
+                             rtol=2**-6, atol=0.05)
