@@ -108,11 +108,16 @@ def test_kernels_per_step_count_the_timed_steps_only():
                                                                    "GEMM, no AMX", 0.5, 0.25)]
 
 
-def test_a_tiny_profile_end_to_end(tmp_path):
+def _tiny_profile(tmp_path, stage, traced_steps):
+  """report.run of the stage at batch 10 on 100 training and 20 test images, into tmp_path/out."""
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=100, num_test=20)
-  result = report.run(stages.TRAIN, presets.run_params(), batch_size=10, warmup_steps=2,
-                      traced_steps=2, kernel_steps=2, data_dir=str(data_dir),
-                      output_dir=str(tmp_path / "out"))
+  return report.run(stage, presets.run_params(), batch_size=10, warmup_steps=2,
+                    traced_steps=traced_steps, kernel_steps=2, data_dir=str(data_dir),
+                    output_dir=str(tmp_path / "out"))
+
+
+def test_a_tiny_profile_end_to_end(tmp_path):
+  result = _tiny_profile(tmp_path, stages.TRAIN, traced_steps=2)
   rows = result["groups"]
   assert result["traced_steps"] == 2 and result["examples_per_sec"] > 0
   for group in (groups.CONV_FORWARD, groups.CONV_BACKWARD_INPUT, groups.CONV_BACKWARD_FILTER,
@@ -145,10 +150,7 @@ def test_a_tiny_profile_end_to_end(tmp_path):
 
 
 def test_a_tiny_profile_of_evaluation_batches(tmp_path):
-  data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=100, num_test=20)
-  result = report.run(stages.EVAL, presets.run_params(), batch_size=10, warmup_steps=2,
-                      traced_steps=3, kernel_steps=2, data_dir=str(data_dir),
-                      output_dir=str(tmp_path / "out"))
+  result = _tiny_profile(tmp_path, stages.EVAL, traced_steps=3)
   rows = result["groups"]
   assert (result["stage"], result["traced_steps"]) == (stages.EVAL, 3)
   for group in (groups.CONV_FORWARD, groups.POOLING, groups.DENSE):
