@@ -211,6 +211,15 @@ def test_a_failed_profile_on_the_other_stack_is_one_line(tmp_path):
   assert not (tmp_path / "out").exists()
 
 
+def test_a_missing_stack_to_compare_with_fails_before_the_profile(tmp_path, monkeypatch):
+  monkeypatch.setenv(stacks.ENV_VARS[stacks.LEGACY], str(tmp_path / "no_python"))
+  with pytest.raises(stacks.StackNotFound, match=r"is not an executable Python"):
+    report.run(stages.EVAL, presets.run_params(), batch_size=10, warmup_steps=2, traced_steps=2,
+               kernel_steps=0, data_dir=str(tmp_path / "no_data"), output_dir=str(tmp_path / "out"),
+               compare_stack=stacks.LEGACY)
+  assert not (tmp_path / "out").exists()
+
+
 def test_compare_stack_runs_the_same_profile_there_and_writes_both(tmp_path):
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", num_train=100, num_test=20)
   out = tmp_path / "out"

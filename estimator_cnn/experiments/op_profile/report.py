@@ -3,6 +3,7 @@
 import os
 
 from estimator_cnn.base import json_files
+from estimator_cnn.base import stacks
 from estimator_cnn.experiments.op_profile import groups
 from estimator_cnn.experiments.op_profile import kernels
 from estimator_cnn.experiments.op_profile import onednn_log
@@ -69,6 +70,8 @@ def run(stage, params, batch_size, warmup_steps, traced_steps, kernel_steps, dat
   """Profiles, lists the oneDNN kernels (none if kernel_steps is 0), prints the tables and
   writes the files; with compare_stack, runs the command's flag_args there too (into
   OUTPUT_DIR/STACK) and writes the two side by side."""
+  if compare_stack:
+    stacks.python_of(compare_stack)  # A missing stack fails now, not after the profile.
   # pylint: disable=g-import-not-at-top
   from estimator_cnn.experiments.op_profile import profile  # Imports TensorFlow.
   result = profile.profile(batch_size, warmup_steps, traced_steps, data_dir, params, stage)
