@@ -207,7 +207,8 @@ def test_a_failed_profile_on_the_other_stack_is_one_line(tmp_path):
   missing = tmp_path / "no_data"
   with pytest.raises(UserError, match=r"^the profile on the current stack failed \(exit code 1\): "
                                       rf"[Ee]rror: data folder {missing} does not exist"):
-    stack_compare.profile_on(stacks.CURRENT, [f"--data_dir={missing}"], str(tmp_path / "out"))
+    stack_compare.profile_on(stacks.CURRENT, stacks.python_of(stacks.CURRENT),
+                             [f"--data_dir={missing}"], str(tmp_path / "out"))
   assert not (tmp_path / "out").exists()
 
 

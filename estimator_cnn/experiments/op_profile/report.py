@@ -70,8 +70,8 @@ def run(stage, params, batch_size, warmup_steps, traced_steps, kernel_steps, dat
   """Profiles, lists the oneDNN kernels (none if kernel_steps is 0), prints the tables and
   writes the files; with compare_stack, runs the command's flag_args there too (into
   OUTPUT_DIR/STACK) and writes the two side by side."""
-  if compare_stack:
-    stacks.python_of(compare_stack)  # A missing stack fails now, not after the profile.
+  # A missing stack fails now, not after the profile.
+  other_python = stacks.python_of(compare_stack) if compare_stack else None
   # pylint: disable=g-import-not-at-top
   from estimator_cnn.experiments.op_profile import profile  # Imports TensorFlow.
   result = profile.profile(batch_size, warmup_steps, traced_steps, data_dir, params, stage)
@@ -84,7 +84,7 @@ def run(stage, params, batch_size, warmup_steps, traced_steps, kernel_steps, dat
   print(f"\n{markdown_table(result)}\nresults: {', '.join(paths)}", flush=True)
   if compare_stack:
     other_dir = os.path.join(output_dir, compare_stack)
-    stack_compare.profile_on(compare_stack, flag_args, other_dir)
+    stack_compare.profile_on(compare_stack, other_python, flag_args, other_dir)
     other = json_files.read_json(os.path.join(other_dir, JSON_FILE),
                                  f"the {compare_stack} stack's profile")
     paths = stack_compare.write(output_dir, result, other)

@@ -18,12 +18,12 @@ NAME = "stack_compare"
 TIMEOUT_SECS = 1800
 
 
-def profile_on(stack, flag_args, output_dir):
-  """Runs `python -m estimator_cnn.experiments.op_profile FLAG_ARGS` on the stack's Python, its
+def profile_on(stack, python, flag_args, output_dir):
+  """Runs `python -m estimator_cnn.experiments.op_profile FLAG_ARGS` with the stack's Python, its
   files written into output_dir, its output shown; a failed child is a UserError with its last
   line."""
-  command = [stacks.python_of(stack), "-m", __package__, *flag_args, f"--output_dir={output_dir}"]
-  print(f"\nThe same profile on the {stack} stack ({command[0]}) ...", flush=True)
+  command = [python, "-m", __package__, *flag_args, f"--output_dir={output_dir}"]
+  print(f"\nThe same profile on the {stack} stack ({python}) ...", flush=True)
   try:
     child = subprocess.run(command, env=stacks.subprocess_env(), stderr=subprocess.PIPE,
                            text=True, timeout=TIMEOUT_SECS, check=False)
@@ -56,9 +56,10 @@ def kernel_gaps(this, other, gap_ms=GAP_MS):
   for result in (this, other):
     primitives = {}
     for row in result.get("kernels") or []:
-      kernels, ms = primitives.get((row["primitive"], row["pass"], row["shape"]), ("", 0.0))
-      primitives[(row["primitive"], row["pass"], row["shape"])] = (
-          ", ".join(filter(None, (kernels, row["kernel"]))), ms + row["ms_per_step"])
+      key = (row["primitive"], row["pass"], row["shape"])
+      kernels, ms = primitives.get(key, ("", 0.0))
+      primitives[key] = (", ".join(filter(None, (kernels, row["kernel"]))),
+                         ms + row["ms_per_step"])
     sides.append(primitives)
   rows = []
   for key in sides[0].keys() | sides[1].keys():
