@@ -31,7 +31,7 @@ def test_recipe_sets_the_defaults():
                     "learning_rate": FAST["learning_rate"], "lr_schedule": FAST["lr_schedule"],
                     "warmup_steps": FAST["warmup_steps"], "decay_steps": FAST["steps"],
                     "label_smoothing": FAST["label_smoothing"], "dtype": FAST["dtype"],
-                    "dropout_pool2": 0.0, "dropout_pool3": 0.0,
+                    "conv_blocks": FAST["conv_blocks"], "dropout_pool2": 0.0, "dropout_pool3": 0.0,
                     "dropout_dense": 0.0}
   assert settings.training_plan(values, "blog_cnn", 60_000) == (
       FAST["batch_size"], FAST["steps"], None, FAST["eval_every"])
@@ -96,10 +96,11 @@ def test_recipe_trains_and_saves_its_schedule(tmp_path, capsys, monkeypatch):
   data_dir = idx_fixtures.write_fixture_dataset(tmp_path / "data", 100, 50)
   model_dir = tmp_path / "model"
   assert run_in_process(f"--data_dir={data_dir}", f"--model_dir={model_dir}", "--recipe=fast",
-                        "--conv_blocks=2", "--batch_size=10", "--steps=3") == 0
+                        "--batch_size=10", "--steps=3") == 0
   out = capsys.readouterr().out
   assert out.count(precision.FALLBACK_MESSAGE) == 1 and "test accuracy" in out
   estimator = tf_estimator.Estimator(model_fn.model_fn, model_dir=str(model_dir))
   assert estimator.get_variable_value("global_step") == 3
   saved = (model_dir / "params.json").read_text()
   assert '"lr_schedule": "warmup_cosine"' in saved and '"decay_steps": 3' in saved
+  assert '"conv_blocks": 2' in saved
