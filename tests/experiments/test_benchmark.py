@@ -166,6 +166,12 @@ def test_share_of_peak():
   assert schedule.share_of_peak(None, 131.5e6, 263.0) is None
 
 
+def test_a_recipes_share_counts_its_own_networks_flops():
+  probed = {"flops_per_example": {"training": 131.5e6}, "recipe_training_flops": {"fast": 83.3e6}}
+  assert schedule.training_flops(probed, "fast") == 83.3e6
+  assert schedule.training_flops(probed, None) == 131.5e6
+
+
 @pytest.mark.parametrize("cpu_flags, expected", [
     ({"avx512f", "avx2", "avx", "fma"}, 2 * 2.6 * 2 * 16 * 2),
     ({"avx2", "avx", "fma"}, 2 * 2.6 * 2 * 8 * 2),
@@ -288,6 +294,7 @@ def _results():
                   "bf16_native": False,
                   "flops_per_example": {"forward": 43.9e6, "backward": 87.7e6,
                                         "training": 131.6e6},
+                  "recipe_training_flops": {"fast": 83.3e6},
                   "matmul_gflops": {"float32": 150.0, "bfloat16": 20.0}},
       "settings": {"rounds": 2, "steps": 300, "warmup_steps": 50, "batch_size": 100,
                    "tta_rounds": 1, "target": 0.9, "eval_every": 100, "tta_max_steps": 3000,
@@ -313,7 +320,7 @@ def test_results_are_written_as_json_and_markdown(tmp_path):
   with open(markdown_path) as f:
     markdown = f.read()
   assert markdown == report.markdown_report(results)
-  assert "forward 43.9 M + backward 87.7 M = 131.6 M" in markdown
+  assert "forward 43.9 M + backward 87.7 M = 131.6 M; --recipe=fast's network: 83.3 M." in markdown
   assert "native bf16: no (emulated" in markdown
   assert "Theoretical float32 peak: 160 GFLOP/s (2 cores x 2.50 GHz" in markdown
   assert "float32 150 GFLOP/s, bfloat16 20 GFLOP/s." in markdown
@@ -431,6 +438,9 @@ def test_tiny_benchmark_end_to_end(tmp_path):
   assert results["systems"]["keras_fp32"]["runtime"].startswith("keras 3.")
   assert results["machine"]["flops_per_example"]["forward"] == pytest.approx(
       BLOG_FORWARD_FLOPS, rel=0.02)
+  # --recipe=fast trains two conv blocks: test_flops_follow_the_network's count.
+  assert results["machine"]["recipe_training_flops"]["fast"] == pytest.approx(3 * 27.77e6,
+                                                                              rel=0.05)
   assert (output_dir / report.MARKDOWN_FILE).read_text() == report.markdown_report(results)
 
 

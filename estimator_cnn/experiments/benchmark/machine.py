@@ -69,11 +69,15 @@ def theoretical_gflops(cores, mhz, cpu_flags, fma_units=FMA_UNITS_PER_CORE):
 
 
 def probe(spec):
-  """The machine: CPU, native bf16, FLOPs per example, theoretical and measured matmul peaks."""
+  """The machine: CPU, native bf16, FLOPs per example (of the blog's network, and of each tuned
+  recipe's: --recipe may change the network), theoretical and measured matmul peaks."""
   size, (model, mhz) = spec["matmul_size"], cpu.cpu_model_and_mhz()
   cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
   return {"cpu": model, "cores": cores, "mhz": mhz,
           "bf16_native": cpu.bfloat16_supported(), "flops_per_example": count_flops(),
+          "recipe_training_flops": {
+              name: count_flops(presets.run_params(name, presets.FLOAT32))["training"]
+              for name in presets.TUNED_RECIPES},
           "theoretical_gflops": theoretical_gflops(cores, mhz, cpu.cpu_flags() or ()),
           "matmul_gflops": {presets.FLOAT32: matmul_gflops(presets.FLOAT32, size),
                             presets.BFLOAT16: matmul_gflops(presets.BFLOAT16, size)}}

@@ -107,7 +107,8 @@ def _measure_throughput(workers, names, machine, rows, failures):
       rows[name].update(schedule.summarize_program(results))
     dtype = presets.BFLOAT16 if last["dtype"].startswith(presets.BFLOAT16) else presets.FLOAT32
     rows[name]["share_of_peak"] = schedule.share_of_peak(
-        rows[name]["train_examples_per_sec"], machine["flops_per_example"]["training"],
+        rows[name]["train_examples_per_sec"],
+        schedule.training_flops(machine, systems.SYSTEMS[name].recipe),
         schedule.peak_gflops(machine, dtype))
   return order
 

@@ -21,11 +21,13 @@ def machine_lines(machine):
   """The machine in words: CPU, bf16, FLOPs per example, the theoretical and measured peaks."""
   flops, peak = machine["flops_per_example"], machine["matmul_gflops"]
   theoretical = machine.get("theoretical_gflops")
+  recipes = "".join(f"; --recipe={name}'s network: {training / 1e6:.1f} M"
+                    for name, training in machine["recipe_training_flops"].items())
   lines = [f"Machine: {machine['cpu']}, {machine['cores']} cores; native bf16: "
            f"{'yes' if machine['bf16_native'] else 'no (emulated: no avx512_bf16/amx)'}.",
            f"FLOPs per training example (tf.compat.v1.profiler, TRAIN graph at batch 1): forward "
            f"{flops['forward'] / 1e6:.1f} M + backward {flops['backward'] / 1e6:.1f} M = "
-           f"{flops['training'] / 1e6:.1f} M."]
+           f"{flops['training'] / 1e6:.1f} M{recipes}."]
   if theoretical:
     lines.append(f"Theoretical float32 peak: {theoretical:.0f} GFLOP/s ({machine['cores']} cores x "
                  f"{machine['mhz'] / 1e3:.2f} GHz, the clock the CPU reports, x the vector units).")

@@ -162,6 +162,12 @@ def peak_gflops(machine, dtype):
   return max(machine["matmul_gflops"][dtype], theoretical)
 
 
+def training_flops(machine, recipe):
+  """FLOPs per training example of the network a system trains: its tuned recipe's, else the
+  blog's."""
+  return machine["recipe_training_flops"].get(recipe, machine["flops_per_example"]["training"])
+
+
 def share_of_peak(examples_per_sec, training_flops, peak_gflops):
   """The fraction of the peak a system's training FLOP/s reach."""
   if not examples_per_sec or not peak_gflops:
