@@ -26,7 +26,7 @@ from estimator_cnn.app import train
 from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.tf_setup import tf
-from estimator_cnn.data import idx_csv
+from estimator_cnn.data import read_ahead
 from estimator_cnn.training import build
 from estimator_cnn.training.model_dir import path_characters
 from estimator_cnn.training.model_dir import saved_params
@@ -178,7 +178,7 @@ def _run_task(settings, run_config, name):
   path_characters.check_path_characters(model_dir)
   path_checks.check_writable_folder(model_dir, "model_dir")
   # Without the lock: the tasks share model_dir. --max_steps sets the plan.
-  run = resolve.training_run(settings, model_dir, idx_csv.load_fashion_mnist(settings.data_dir),
+  run = resolve.training_run(settings, model_dir, read_ahead.load(settings.data_dir),
                              continue_plan=False)
   if run_config.is_chief:
     os.makedirs(model_dir, exist_ok=True)

@@ -20,6 +20,7 @@ from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import UserError
 from estimator_cnn.base.fashion_mnist import CLASS_NAMES
 from estimator_cnn.data import idx_csv
+from estimator_cnn.data import read_ahead
 from estimator_cnn.data import user_images
 from estimator_cnn.model import presets
 from estimator_cnn.report import eval_report
@@ -51,7 +52,7 @@ def _evaluate(settings, model_dir, params, checkpoint, copy):
       os.path.join(model_dir, eval_report.EVAL_REPORT_DIR) if model_dir_writable else None)
   if report_dir:
     path_checks.check_writable_folder(report_dir, "report_dir")
-  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
+  dataset = read_ahead.load(settings.data_dir)
   # Without a report, the folder only holds the evaluation's event files until the end.
   report_folder = (atomic_writes.folder_written_atomically(report_dir) if report_dir
                    else tempfile.TemporaryDirectory())

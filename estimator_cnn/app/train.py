@@ -9,7 +9,7 @@ from estimator_cnn.app import resolve
 from estimator_cnn.app import settings as settings_lib
 from estimator_cnn.base import path_checks
 from estimator_cnn.base.errors import TrainingInterrupted, UserError
-from estimator_cnn.data import idx_csv
+from estimator_cnn.data import read_ahead
 from estimator_cnn.training import best
 from estimator_cnn.training import build
 from estimator_cnn.training.model_dir import damaged_checkpoints
@@ -63,7 +63,7 @@ def train(settings, evaluate_periodically=False):
   plan.eval_every steps on the recipe's validation split (keeping the best checkpoint if
   the recipe does), else on the test set.
   """
-  dataset = idx_csv.load_fashion_mnist(settings.data_dir)
+  dataset = read_ahead.load(settings.data_dir)
   model_dir, created = _new_or_given_model_dir(settings)
   # Under the lock: no other training writes checkpoints while they are checked.
   with _locked(model_dir, created):

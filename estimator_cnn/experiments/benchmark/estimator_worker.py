@@ -10,7 +10,7 @@ import time
 
 from estimator_cnn.base import cpu
 from estimator_cnn.base import tf_setup
-from estimator_cnn.data import idx_csv
+from estimator_cnn.data import read_ahead
 from estimator_cnn.experiments.benchmark import measures
 from estimator_cnn.experiments.benchmark import systems
 from estimator_cnn.model import precision
@@ -32,7 +32,7 @@ def _setup(spec, model_dir):
   info = {"tensorflow": tf_setup.TF_VERSION, "batch_size": batch_size,
           "runtime": f"tf.estimator {importlib.metadata.version('tensorflow-estimator')}",
           "dtype": dtype}
-  return estimator, idx_csv.load_fashion_mnist(spec["data_dir"]), batch_size, info
+  return estimator, read_ahead.load(spec["data_dir"]), batch_size, info
 
 
 class BatchTimer(tf_setup.tf.compat.v1.train.SessionRunHook):

@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from estimator_cnn.data import idx_csv
+from estimator_cnn.data import read_ahead
 from estimator_cnn.experiments.benchmark import measures
 from estimator_cnn.experiments.benchmark import systems
 from estimator_cnn.model import presets
@@ -47,7 +48,7 @@ def _setup(spec):
   model.compile(optimizer=keras.optimizers.Adam(BLOG_PARAMS["learning_rate"]),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                 metrics=["accuracy"])
-  dataset = idx_csv.with_unit_float_images(idx_csv.load_fashion_mnist(spec["data_dir"]))
+  dataset = idx_csv.with_unit_float_images(read_ahead.load(spec["data_dir"]))
   batches = (tf.data.Dataset.from_tensor_slices((dataset.train_images, dataset.train_labels))
              .shuffle(len(dataset.train_labels), seed=spec["seed"]).repeat()
              .batch(spec["batch_size"])

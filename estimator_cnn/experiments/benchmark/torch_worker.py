@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from estimator_cnn.data import idx_csv
+from estimator_cnn.data import read_ahead
 from estimator_cnn.experiments.benchmark import measures
 from estimator_cnn.experiments.benchmark import systems
 from estimator_cnn.model import presets
@@ -92,7 +93,7 @@ def _setup(spec):
     _fresh_inductor_cache()
   model = build_model(system, precision)
   optimizer = torch.optim.Adam(model.parameters(), lr=BLOG_PARAMS["learning_rate"])
-  dataset = idx_csv.with_unit_float_images(idx_csv.load_fashion_mnist(spec["data_dir"]))
+  dataset = idx_csv.with_unit_float_images(read_ahead.load(spec["data_dir"]))
   emulated = precision.bfloat16 and not spec["bf16_native"]
   info = {"tensorflow": "-", "runtime": f"PyTorch {torch.__version__}",
           "batch_size": spec["batch_size"],
